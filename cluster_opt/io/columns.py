@@ -44,7 +44,10 @@ class TableParser:
         self.n = len(df)
         self.id_column = next((c.name for c in columns if c.kind == "id"), None)
         ids = df[self.id_column] if self.id_column in df.columns else None
-        self.row_ids = None if ids is None else ids.astype(str).to_numpy()
+        self.row_ids = None
+        if ids is not None:  # as parsed (stripped); a missing id is "" (Issue.row_id None)
+            self.row_ids = ids.astype(str).str.strip().to_numpy(dtype=object)
+            self.row_ids[_missing(ids)] = ""
 
     def parse(self) -> dict[str, np.ndarray]:
         self._check_headers()

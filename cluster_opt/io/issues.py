@@ -59,7 +59,7 @@ class IssueCollector:
         row_id: str | None = None,
         column: str | None = None,
     ) -> None:
-        self.issues.append(Issue(file, row, row_id, column, reason))
+        self.issues.append(Issue(file, row, row_id or None, column, reason))
 
     def add_rows(
         self,
@@ -76,7 +76,7 @@ class IssueCollector:
         """
         for r in rows:  # type: ignore[attr-defined]
             r = int(r)
-            rid = None if ids is None else str(ids[r])  # type: ignore[index]
+            rid = None if ids is None else str(ids[r]) or None  # type: ignore[index]
             text = reason(r) if callable(reason) else str(reason)
             self.issues.append(Issue(file, r + 1, rid, column, text))
 

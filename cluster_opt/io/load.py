@@ -101,7 +101,7 @@ def cluster_from_tables(
 
     ``files`` names each table in error messages (default: the table name).
     """
-    issues = issues or IssueCollector()
+    issues = issues if issues is not None else IssueCollector()  # an empty collector is falsy
     files = files or {name: name for name in TABLES}
     resources = tables.manifest.resource_names()
     hosts = _parse(files["hosts"], tables.hosts, host_columns(resources), issues)

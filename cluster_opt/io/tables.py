@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,8 +42,22 @@ def read_table(path: Path, issues: IssueCollector) -> pd.DataFrame | None:
     can be reported per cell; Parquet keeps its column types."""
     try:
         if path.suffix == ".parquet":
-            return pq.read_table(path).to_pandas()
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
+            # integer columns with nulls stay integers (not float: host id 7 must not become "7.0")
+            return pq.read_table(path).to_pandas(integer_object_nulls=True)
+        with warnings.catch_warnings():
+            # index_col=False: rows longer than the header must not shift the columns
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                skipinitialspace=True,
+                index_col=False,
+            )
+    except pd.errors.ParserWarning:
+        issues.add(str(path), "cannot be read: data rows have more fields than the header")
+        return None
     except Exception as exc:  # the reader's own message is the most precise reason
         issues.add(str(path), f"cannot be read: {type(exc).__name__}: {exc}")
         return None
