@@ -34,8 +34,14 @@ def read_assignment(path: str | Path, cluster: Cluster) -> np.ndarray:
         issues.raise_if_any()
     assert df is not None
     cols = TableParser(str(path), df, ASSIGNMENT_COLUMNS, issues).parse()
-    vm_idx = pd.Series(cols["vm"]).map(cluster.vm_index).to_numpy(dtype=np.float64, na_value=np.nan)
-    host_idx = pd.Series(cols["host"]).map(cluster.host_index).to_numpy(dtype=np.float64, na_value=np.nan)
+    vm_idx = (
+        pd.Series(cols["vm"], dtype=object).map(cluster.vm_index).to_numpy(dtype=np.float64, na_value=np.nan)
+    )
+    host_idx = (
+        pd.Series(cols["host"], dtype=object)
+        .map(cluster.host_index)
+        .to_numpy(dtype=np.float64, na_value=np.nan)
+    )
     unknown_vm = np.isnan(vm_idx) & (cols["vm"] != "")
     issues.add_rows(
         str(path), "vm", np.flatnonzero(unknown_vm), cols["vm"], lambda r: f"unknown VM {cols['vm'][r]!r}"

@@ -95,7 +95,7 @@ def power_curves(
         )
     by_name = {n: i for i, n in enumerate(names)}
     named = h["power_curve"] != ""
-    curve_idx = pd.Series(h["power_curve"]).map(by_name).fillna(-1).to_numpy(dtype=np.int32)
+    curve_idx = pd.Series(h["power_curve"], dtype=object).map(by_name).fillna(-1).to_numpy(dtype=np.int32)
     issues.add_rows(
         hosts.file,
         "power_curve",
@@ -281,8 +281,13 @@ def vms_fit_somewhere(
         shapes = pareto_maximal(capacity[compatible])
         rows = np.flatnonzero(vm_gpu == model)
         bad = rows[~fits_any(demand[rows], shapes)]
-        biggest = capacity[compatible].max(axis=0) if compatible.any() else np.zeros(len(resources))
         what = "host" if model < 0 else f"host with GPU model {vms.cols['gpu_model'][rows[0]]!r}"
+        if bad.size and not compatible.any():
+            issues.add_rows(
+                vms.file, "gpu_model" if model >= 0 else None, bad, ids, f"no non-failed {what} exists"
+            )
+            continue
+        biggest = capacity[compatible].max(axis=0)
         for r in bad:
             over = [
                 f"{res} {demand[r, k]:g} > largest {biggest[k]:g}"

@@ -19,13 +19,22 @@ def _show(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _is_text(raw: pd.Series) -> bool:
+    return raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype)
+
+
+def _text(raw: pd.Series) -> pd.Series:
+    """Cells as whitespace-stripped strings; missing cells become ''."""
+    if raw.dtype == object or not pd.api.types.is_string_dtype(raw.dtype):
+        raw = raw.astype(object).where(raw.notna(), "").astype(str)
+    return raw.fillna("").str.strip()
+
+
 def _missing(raw: pd.Series) -> np.ndarray:
     """Cells that are empty: NaN/None, or blank strings."""
-    miss = raw.isna().to_numpy()
-    if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
-        blank = raw.astype(str).str.strip().eq("").to_numpy()
-        miss = miss | (blank & ~miss)
-    return miss
+    if _is_text(raw):
+        return _text(raw).eq("").to_numpy(dtype=bool)
+    return raw.isna().to_numpy()
 
 
 class TableParser:
@@ -36,18 +45,25 @@ class TableParser:
     still run and report everything in one pass. Complexity O(rows x columns).
     """
 
-    def __init__(self, file: str, df: pd.DataFrame, columns: tuple[Column, ...], issues: IssueCollector):
+    def __init__(
+        self,
+        file: str,
+        df: pd.DataFrame,
+        columns: tuple[Column, ...],
+        issues: IssueCollector,
+        report_unknown: bool = True,
+    ):
         self.file = file
         self.df = df
         self.columns = columns
         self.issues = issues
+        self.report_unknown = report_unknown
         self.n = len(df)
         self.id_column = next((c.name for c in columns if c.kind == "id"), None)
         ids = df[self.id_column] if self.id_column in df.columns else None
         self.row_ids = None
         if ids is not None:  # as parsed (stripped); a missing id is "" (Issue.row_id None)
-            self.row_ids = ids.astype(str).str.strip().to_numpy(dtype=object)
-            self.row_ids[_missing(ids)] = ""
+            self.row_ids = _text(ids).to_numpy(dtype=object)
 
     def parse(self) -> dict[str, np.ndarray]:
         self._check_headers()
@@ -60,7 +76,7 @@ class TableParser:
 
     def _check_headers(self) -> None:
         known = [c.name for c in self.columns]
-        for name in self.df.columns:
+        for name in self.df.columns if self.report_unknown else ():
             if name not in known:
                 hint = difflib.get_close_matches(str(name), known, n=1)
                 extra = f"; did you mean '{hint[0]}'?" if hint else ""
@@ -83,7 +99,7 @@ class TableParser:
             self._report(col, missing, "missing value")
         if col.kind in ("str", "id"):
             default = "" if col.default is None else str(col.default)
-            values = raw.astype(str).str.strip().to_numpy(dtype=object)
+            values = _text(raw).to_numpy(dtype=object)
             values[missing] = default
             return values
         if col.kind == "enum":
@@ -109,8 +125,11 @@ class TableParser:
         else:
             values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         nan = np.isnan(values)
-        text = raw.astype(str).str.strip().str.lower().to_numpy()
-        literal_nan = nan & ~missing & np.isin(text, ("nan", "-nan", "+nan"))
+        literal_nan = np.zeros(self.n, dtype=bool)
+        suspect = np.flatnonzero(nan & ~missing)
+        if suspect.size and _is_text(raw):
+            text = _text(raw.iloc[suspect]).str.lower().to_numpy()
+            literal_nan[suspect] = np.isin(text, ("nan", "-nan", "+nan"))
         bad = nan & ~missing & ~literal_nan
         self._report(col, bad, lambda r: f"not a number: {_show(raw.iloc[r])}")
         self._report(col, literal_nan, "NaN is not a value")
@@ -133,7 +152,7 @@ class TableParser:
         return np.where(ok, values, fill)
 
     def _parse_enum(self, col: Column, raw: pd.Series, missing: np.ndarray) -> np.ndarray:
-        text = raw.astype(str).str.strip().str.lower().to_numpy()
+        text = _text(raw).str.lower().to_numpy(dtype=object)
         text = np.where(missing, str(col.default), text)
         codes = np.full(self.n, col.choices.index(str(col.default)), dtype=np.int8)
         bad = np.ones(self.n, dtype=bool)
@@ -148,7 +167,7 @@ class TableParser:
     def _parse_bool(self, col: Column, raw: pd.Series, missing: np.ndarray) -> np.ndarray:
         if pd.api.types.is_bool_dtype(raw.dtype):
             return raw.fillna(bool(col.default)).to_numpy(dtype=bool)
-        text = raw.astype(str).str.strip().str.lower().to_numpy()
+        text = _text(raw).str.lower().to_numpy(dtype=object)
         is_true = np.isin(text, tuple(_TRUE))
         is_false = np.isin(text, tuple(_FALSE))
         bad = ~missing & ~is_true & ~is_false

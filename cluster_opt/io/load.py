@@ -43,21 +43,21 @@ class _Table:
     n: int
 
 
-def _parse(file: str, df: pd.DataFrame | None, columns, issues: IssueCollector) -> _Table | None:
+def _parse(
+    file: str, df: pd.DataFrame | None, columns, issues: IssueCollector, report_unknown: bool = True
+) -> _Table | None:
     if df is None:
         return None
-    return _Table(file, TableParser(file, df, columns, issues).parse(), len(df))
+    return _Table(file, TableParser(file, df, columns, issues, report_unknown).parse(), len(df))
 
 
 def _codes(values: np.ndarray, names: list[str]) -> np.ndarray:
-    """int32 index of each value in ``names`` ('' -> -1)."""
-    lookup = {n: i for i, n in enumerate(names)}
-    lookup[""] = -1
-    return pd.Series(values).map(lookup).fillna(-1).to_numpy(dtype=np.int32)
+    """int32 index of each value in ``names`` (-1 for '' or a value not in ``names``)."""
+    return pd.Index(names, dtype=object).get_indexer(pd.Index(values, dtype=object)).astype(np.int32)
 
 
 def _sorted_unique(values: np.ndarray) -> list[str]:
-    return sorted({str(v) for v in values if v != ""})
+    return sorted(str(v) for v in pd.unique(values) if v != "")
 
 
 TABLES = ("hosts", "vms", "regions", "prices", "power_curves")
@@ -104,15 +104,28 @@ def cluster_from_tables(
     issues = issues if issues is not None else IssueCollector()  # an empty collector is falsy
     files = files or {name: name for name in TABLES}
     resources = tables.manifest.resource_names()
-    hosts = _parse(files["hosts"], tables.hosts, host_columns(resources), issues)
-    vms = _parse(files["vms"], tables.vms, vm_columns(resources), issues)
+    # a rejected snapshot.yaml hides the extra resources: do not call their columns unknown
+    manifest_ok = not any(i.file.endswith("snapshot.yaml") for i in issues.issues)
+    hosts = _parse(files["hosts"], tables.hosts, host_columns(resources), issues, manifest_ok)
+    vms = _parse(files["vms"], tables.vms, vm_columns(resources), issues, manifest_ok)
     latency = _parse(files["regions"], tables.regions, LATENCY_COLUMNS, issues)
     prices = _parse(files["prices"], tables.prices, PRICE_COLUMNS, issues)
     curves = _parse(files["power_curves"], tables.power_curves, POWER_CURVE_COLUMNS, issues)
     if hosts is None or vms is None:
         issues.raise_if_any()
     assert hosts is not None and vms is not None
-    return _build(source, tables.manifest, resources, hosts, vms, latency, prices, curves, issues)
+    return _build(
+        source,
+        tables.manifest,
+        resources,
+        hosts,
+        vms,
+        latency,
+        prices,
+        curves,
+        issues,
+        tuple(tables.hosts.columns),
+    )
 
 
 def _build(
@@ -125,6 +138,7 @@ def _build(
     prices: _Table | None,
     curves: _Table | None,
     issues: IssueCollector,
+    tables_columns: tuple[str, ...],
 ) -> Cluster:
     h, v = hosts.cols, vms.cols
     capacity = np.column_stack([h[r] for r in resources]) if hosts.n else np.zeros((0, len(resources)))
@@ -159,7 +173,7 @@ def _build(
     aa_names = _sorted_unique(v["anti_affinity_group"])
     aff_names = _sorted_unique(v["affinity_group"])
 
-    current = pd.Series(v["host"]).map(host_index).fillna(-1).to_numpy(dtype=np.int32)
+    current = pd.Series(v["host"], dtype=object).map(host_index).fillna(-1).to_numpy(dtype=np.int32)
     unknown_host = (current < 0) & (v["host"] != "")
     issues.add_rows(
         vms.file,
@@ -203,9 +217,13 @@ def _build(
         n_domains=(len(host_ids), len(racks), len(zones)),
         issues=issues,
     )
-    checks.vms_fit_somewhere(
-        vms, hosts, resources, capacity, demand, host_state, host_gpu, vm_gpu, aff_code, issues
+    capacity_known = all(
+        c.name in tables_columns for c in host_columns(resources) if c.required and c.kind == "float"
     )
+    if capacity_known:  # a missing capacity column would make every VM "too large"
+        checks.vms_fit_somewhere(
+            vms, hosts, resources, capacity, demand, host_state, host_gpu, vm_gpu, aff_code, issues
+        )
     unit_price, host_hourly = checks.price_tables(prices, resources, zones, zone_code, h["type"], issues)
     issues.raise_if_any()
 

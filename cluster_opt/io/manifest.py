@@ -109,7 +109,9 @@ def read_manifest(path: Path, issues: IssueCollector) -> SnapshotManifest:
     for name in sorted(unknown_units):
         issues.add(str(path), "units given for an unknown standard resource", column=f"units.{name}")
     names = [r.name for r in manifest.resources]
-    for name in sorted({n for n in names if names.count(n) > 1 or n in STANDARD_RESOURCES}):
+    for name in sorted({n for n in names if n in STANDARD_RESOURCES}):
+        issues.add(str(path), f"'{name}' is a standard resource; declare only extra ones", column="resources")
+    for name in sorted({n for n in names if names.count(n) > 1 and n not in STANDARD_RESOURCES}):
         issues.add(str(path), f"resource '{name}' declared twice", column="resources")
     return manifest
 

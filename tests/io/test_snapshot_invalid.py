@@ -136,7 +136,7 @@ VMS = [
          "VM is larger than every compatible host with GPU model 'A100': gpus 16 > largest 8"),
     # h13 is the only T4 host; a failed host does not count
     Case("only-compatible-host-failed", lambda s: set_cell(s, "hosts", "h13", "state", "failed"),
-         "vms.csv", 15, "infer-1", None, "VM is larger than every compatible host with GPU model 'T4'"),
+         "vms.csv", 15, "infer-1", "gpu_model", "no non-failed host with GPU model 'T4' exists"),
     Case("unknown-gpu-model", lambda s: set_cell(s, "vms", "infer-1", "gpu_model", "H100"),
          "vms.csv", 15, "infer-1", "gpu_model", "no host has GPU model 'H100' (hosts have ['A100', 'T4'])"),
     Case("bad-pricing", lambda s: set_cell(s, "vms", "batch-1", "pricing", "preemptible"),
@@ -270,7 +270,7 @@ MANIFEST = [
     Case("resource-declared-twice", _declare_resource("local_ssd_gb"),
          "snapshot.yaml", None, None, "resources", "resource 'local_ssd_gb' declared twice"),
     Case("standard-resource-declared", _declare_resource("cpu"),
-         "snapshot.yaml", None, None, "resources", "resource 'cpu' declared twice"),
+         "snapshot.yaml", None, None, "resources", "'cpu' is a standard resource; declare only extra ones"),
     Case("unit-of-unknown-resource", _append_yaml("units:\n  disk: GB\n"),
          "snapshot.yaml", None, None, "units.disk", "units given for an unknown standard resource"),
     Case("bad-time", lambda s: edit_text(_yaml(s), '"2026-11-01T02:00:00Z"', "yesterday"),
@@ -309,16 +309,12 @@ def test_invalid_snapshot_is_reported(case: Case, snapshot_dir: Path) -> None:
         assert len(err.issues) == case.count, [str(i) for i in err.issues]
 
 
-def test_manifest_error_falls_back_to_standard_resources(snapshot_dir: Path) -> None:
-    """Documents the follow-on issues of a rejected snapshot.yaml (see MANIFEST)."""
+def test_manifest_error_does_not_flag_extra_resource_columns(snapshot_dir: Path) -> None:
+    """A rejected snapshot.yaml hides the declared resources, so their columns are not
+    reported as unknown (that would be follow-on noise): only the manifest problem is."""
     edit_text(_yaml(snapshot_dir), "version: 1", "version: 2")
     err = load_error(snapshot_dir)
-    assert [where(i) for i in err.issues] == [
-        ("snapshot.yaml", None, None, "version"),
-        ("hosts.csv", None, None, "local_ssd_gb"),
-        ("vms.csv", None, None, "local_ssd_gb"),
-    ]
-    assert err.issues[1].reason == "unknown column 'local_ssd_gb'"
+    assert [where(i) for i in err.issues] == [("snapshot.yaml", None, None, "version")]
 
 
 def test_missing_snapshot_directory(tmp_path: Path) -> None:
@@ -400,3 +396,12 @@ def test_parquet_problems_name_the_parquet_file(snapshot_dir: Path) -> None:
     err = load_error(snapshot_dir)
     find_issue(err.issues, "vms.parquet", 2, "web-2", "host", "VM is on unknown host 'h77'")
     assert len(err.issues) == 1
+
+
+def test_missing_capacity_column_is_one_problem_not_one_per_vm(snapshot_dir: Path) -> None:
+    """Without a capacity column every VM would look too large; only the cause is reported."""
+    drop_column(snapshot_dir, "hosts", "local_ssd_gb")
+    err = load_error(snapshot_dir)
+    assert [(where(i), i.reason) for i in err.issues] == [
+        (("hosts.csv", None, None, "local_ssd_gb"), "required column is missing")
+    ]
