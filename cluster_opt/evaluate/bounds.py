@@ -81,7 +81,8 @@ def energy_bound(cluster: Cluster, power_resource: int) -> float:
     per_unit = dynamic_watts_per_unit(watts, cap[:, power_resource])
     d_cpu = total[power_resource]
     combined = fractional_cover_cost(idle + per_unit * cap[:, power_resource], cap[:, power_resource], d_cpu)
-    dyn = float(per_unit[cap[:, power_resource] > 0].min() * d_cpu) if d_cpu > 0 else 0.0
+    powered = cap[:, power_resource] > 0
+    dyn = float(per_unit[powered].min() * d_cpu) if d_cpu > 0 and powered.any() else 0.0
     idle_cover = max(
         (fractional_cover_cost(idle, cap[:, r], total[r]) for r in range(cap.shape[1])), default=0.0
     )

@@ -1,0 +1,1 @@
+"""Tests of cluster_opt.evaluate: reference checker, unit tables, properties, conformance."""
