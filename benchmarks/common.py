@@ -17,7 +17,9 @@ DEFAULT_CACHE = ROOT / "runs" / "bench-cache"
 
 def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="reference data folder (default ../shared/data)")
+    p.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help="reference data folder (default ../shared/data)"
+    )
     p.add_argument("--repeats", type=int, default=5, help="timed repetitions; the median is reported")
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where generated snapshots are kept")
     return p
@@ -40,18 +42,25 @@ def timed(fn: Callable[[], object], repeats: int) -> list[float]:
 
 def report(name: str, seconds: list[float], goal: float | None = None) -> str:
     med = statistics.median(seconds)
-    verdict = "" if goal is None else ("  [meets goal < %gs]" % goal if med < goal else "  [MISSES goal < %gs]" % goal)
-    line = f"{name:<55} median {med * 1e3:10.1f} ms   min {min(seconds) * 1e3:10.1f} ms  (n={len(seconds)}){verdict}"
+    verdict = ""
+    if goal is not None:
+        verdict = f"  [{'meets' if med < goal else 'MISSES'} goal < {goal:g} s]"
+    line = (
+        f"{name:<55} median {med * 1e3:10.1f} ms   min {min(seconds) * 1e3:10.1f} ms"
+        f"  (n={len(seconds)}){verdict}"
+    )
     print(line, flush=True)
     return line
 
 
 def machine() -> str:
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def generated_snapshot(hosts: int, vms: int, regions: int, seed: int, data: Path | None, cache: Path,
-                       fmt: str = "parquet") -> Path:
+def generated_snapshot(
+    hosts: int, vms: int, regions: int, seed: int, data: Path | None, cache: Path, fmt: str = "parquet"
+) -> Path:
     """A generated snapshot, written once into ``cache`` and reused."""
     from cluster_opt.generate import GeneratorSettings, generate
     from cluster_opt.io import write_snapshot

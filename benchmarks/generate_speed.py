@@ -1,6 +1,6 @@
 """Generate snapshots of several sizes (replaying every arrival and departure).
 
-    python benchmarks/generate_speed.py [--data ../shared/data] [--repeats 3]
+python benchmarks/generate_speed.py [--data ../shared/data] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ def main() -> None:
         settings = GeneratorSettings(hosts=hosts, vms=vms, regions=4, seed=7, data_dir=data)
         tables = generate(settings)
         meta = tables.manifest.metadata
-        report(f"generate {hosts:,} hosts / {vms:,} VMs ({meta['arrivals_replayed']:,} arrivals)",
-               timed(lambda s=settings: generate(s), args.repeats))
+        report(
+            f"generate {hosts:,} hosts / {vms:,} VMs ({meta['arrivals_replayed']:,} arrivals)",
+            timed(lambda s=settings: generate(s), args.repeats),
+        )
 
 
 if __name__ == "__main__":

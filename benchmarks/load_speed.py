@@ -1,6 +1,6 @@
 """Load and validate a 10,000-host / 100,000-VM snapshot (goal: under 2 s from Parquet).
 
-    python benchmarks/load_speed.py [--data ../shared/data] [--repeats 5]
+python benchmarks/load_speed.py [--data ../shared/data] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ def main() -> None:
     print(f"machine: {machine()}")
     for fmt, goal in (("parquet", 2.0), ("csv", None)):
         snap = generated_snapshot(10_000, 100_000, 4, 7, data, args.cache, fmt=fmt)
-        report(f"load+validate 10k hosts / 100k VMs ({fmt})", timed(lambda s=snap: load_snapshot(s), args.repeats),
-               goal)
+        report(
+            f"load+validate 10k hosts / 100k VMs ({fmt})",
+            timed(lambda s=snap: load_snapshot(s), args.repeats),
+            goal,
+        )
 
 
 if __name__ == "__main__":

@@ -36,7 +36,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vms", type=int, required=True, help="number of VMs (running + pending)")
     p.add_argument("--regions", type=int, default=3, help="number of regions (1-12, default 3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--spot-share", type=float, default=None, help="share of spot VMs (default: drawn in 0.2-0.4)")
+    p.add_argument(
+        "--spot-share", type=float, default=None, help="share of spot VMs (default: drawn in 0.2-0.4)"
+    )
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="table format")
     p.add_argument("--data", type=Path, default=None, help="reference data folder (see below)")
     p.add_argument("--out", type=Path, required=True, help="snapshot directory to create")
@@ -49,13 +51,23 @@ def run(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"--data {data}: no such directory")
     out = console()
     start = time.perf_counter()
-    settings = GeneratorSettings(hosts=args.hosts, vms=args.vms, regions=args.regions, seed=args.seed,
-                                 spot_share=args.spot_share, data_dir=data)
+    settings = GeneratorSettings(
+        hosts=args.hosts,
+        vms=args.vms,
+        regions=args.regions,
+        seed=args.seed,
+        spot_share=args.spot_share,
+        data_dir=data,
+    )
     tables = generate(settings)
     write_snapshot(tables, args.out, fmt=args.format, overwrite=args.force)
     meta = tables.manifest.metadata
-    out.print(f"wrote {args.out}: {len(tables.hosts):,} hosts, {len(tables.vms):,} VMs "
-              f"({meta['pending_vms']:,} pending) in {time.perf_counter() - start:.1f} s")
-    out.print(f"workload: {meta['sources']['vms']}; GPU VMs: {meta['sources']['gpu_vms']}; "
-              f"power: {meta['sources']['power']}")
+    out.print(
+        f"wrote {args.out}: {len(tables.hosts):,} hosts, {len(tables.vms):,} VMs "
+        f"({meta['pending_vms']:,} pending) in {time.perf_counter() - start:.1f} s"
+    )
+    out.print(
+        f"workload: {meta['sources']['vms']}; GPU VMs: {meta['sources']['gpu_vms']}; "
+        f"power: {meta['sources']['power']}"
+    )
     return 0

@@ -29,7 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for cmd in COMMANDS:
         p = sub.add_parser(
-            cmd.NAME, help=cmd.HELP, description=cmd.HELP, epilog=cmd.EXAMPLE,
+            cmd.NAME,
+            help=cmd.HELP,
+            description=cmd.HELP,
+            epilog=cmd.EXAMPLE,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.add_argument("--all", action="store_true", help="list every input problem (default: the first 200)")
@@ -44,7 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args) or EXIT_OK)
     except SnapshotError as exc:
         print_issues(exc.issues, show_all=args.all)
-        console(stderr=True).print(f"[red]invalid input: {len(exc.issues)} problem(s); nothing was written[/red]")
+        console(stderr=True).print(
+            f"[red]invalid input: {len(exc.issues)} problem(s); nothing was written[/red]"
+        )
         return EXIT_INVALID
     except (FileExistsError, FileNotFoundError, ValueError, KeyError) as exc:
         console(stderr=True).print(f"[red]error:[/red] {exc}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -17,7 +18,10 @@ ISSUE_LIMIT = 200
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    """A console; when the output is not a terminal (a pipe, a file, CI logs) lines are
+    not cut at 80 columns."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else 200)
 
 
 def print_issues(issues: list[Issue], show_all: bool = False, out: Console | None = None) -> None:
@@ -46,19 +50,36 @@ def print_evaluation(ev: Evaluation, out: Console | None = None, title: str = "e
     """Every term with its weight, value, lower bound and gap; constraints first."""
     out = out or console()
     table = Table(title=title, title_justify="left")
-    for name, justify in (("term", "left"), ("kind", "left"), ("weight", "right"), ("value", "right"),
-                          ("unit", "left"), ("lower bound", "right"), ("gap", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for name, justify in (
+        ("term", "left"),
+        ("kind", "left"),
+        ("weight", "right"),
+        ("value", "right"),
+        ("unit", "left"),
+        ("lower bound", "right"),
+        ("gap", "right"),
+    ):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     gaps = ev.gaps
     for kind in ("constraint", "objective"):
         for name, value in ev.values.items():
             if ev.kinds[name] != kind:
                 continue
-            label = "hard" if ev.hard[name] and ev.weights[name] > 0 else kind if ev.weights[name] > 0 else "off"
+            label = (
+                "hard" if ev.hard[name] and ev.weights[name] > 0 else kind if ev.weights[name] > 0 else "off"
+            )
             style = "red" if kind == "constraint" and value > 0 and label == "hard" else None
             gap = gaps.get(name)
-            table.add_row(name, label, _fmt(ev.weights[name]), _fmt(value), ev.units[name],
-                          _fmt(ev.lower_bounds.get(name)), "-" if gap is None else f"{100 * gap:.1f}%", style=style)
+            table.add_row(
+                name,
+                label,
+                _fmt(ev.weights[name]),
+                _fmt(value),
+                ev.units[name],
+                _fmt(ev.lower_bounds.get(name)),
+                "-" if gap is None else f"{100 * gap:.1f}%",
+                style=style,
+            )
     out.print(table)
     verdict = "[green]feasible[/green]" if ev.feasible else "[red]INFEASIBLE[/red]"
     out.print(f"{verdict}  score {ev.score:,.4f} (penalty {ev.penalty:,.4f})")

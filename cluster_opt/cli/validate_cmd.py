@@ -22,10 +22,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     cluster = load_snapshot(args.snapshot)
     out = console()
-    out.print(f"[green]valid[/green]: {args.snapshot} — {cluster.n_hosts:,} hosts in "
-              f"{len(cluster.topology.regions)} region(s), {len(cluster.topology.zones)} zone(s), "
-              f"{len(cluster.topology.racks)} rack(s); {cluster.n_vms:,} VMs "
-              f"({int((cluster.vms.current < 0).sum()):,} pending); resources {', '.join(cluster.resources)}")
+    out.print(
+        f"[green]valid[/green]: {args.snapshot} — {cluster.n_hosts:,} hosts in "
+        f"{len(cluster.topology.regions)} region(s), {len(cluster.topology.zones)} zone(s), "
+        f"{len(cluster.topology.racks)} rack(s); {cluster.n_vms:,} VMs "
+        f"({int((cluster.vms.current < 0).sum()):,} pending); resources {', '.join(cluster.resources)}"
+    )
     for warning in cluster.meta.get("warnings", []):
         out.print(f"[yellow]warning:[/yellow] {warning}")
     return 0

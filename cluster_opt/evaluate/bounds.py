@@ -1,5 +1,5 @@
-"""Lower bounds for the objectives, valid for every assignment that places every VM on a
-usable (active-state) host with the required GPU model.
+"""Lower bounds for the objectives, valid for every feasible assignment that places every
+VM (capacity respected, every VM on a usable active-state host with its GPU model).
 
 All are volume (LP-relaxation) bounds computed by sorting: O(H log H x R + V x Z).
 """

@@ -63,22 +63,6 @@ class BatchContext:
         return self.count > 0
 
     @cached_property
-    def placed(self) -> np.ndarray:
-        """bool[P, V]: VMs with a host."""
-        return self.x >= 0
-
-    @cached_property
-    def host_of(self) -> np.ndarray:
-        """int32[P, V]: host per VM with unplaced VMs mapped to host 0 (mask with ``placed``)."""
-        return np.where(self.placed, self.x, 0)
-
-    @cached_property
-    def moved(self) -> np.ndarray:
-        """bool[P, V]: VMs that have a current host and are not on it any more."""
-        cur = self.cluster.vms.current
-        return (cur >= 0)[None, :] & (self.x != cur[None, :])
-
-    @cached_property
     def overload(self) -> np.ndarray:
         """float64[P, H, R]: load above capacity (beyond a 1e-9 relative slack)."""
         cap = self.cluster.hosts.capacity[None, :, :]

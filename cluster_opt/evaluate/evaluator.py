@@ -7,7 +7,6 @@ so any violation dominates. ``feasible`` means every enabled hard term is zero.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -87,14 +86,9 @@ class Evaluator:
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
 
-    @cached_property
+    @property
     def lower_bounds(self) -> dict[str, float]:
-        out = {}
-        for term in self.problem.terms:
-            lb = term.lower_bound() if term.kind == "objective" else None
-            if lb is not None:
-                out[term.name] = float(lb)
-        return out
+        return self.problem.lower_bounds
 
     def batch(self, x: np.ndarray) -> EvaluationBatch:
         """Score a population int[P, V] (or one assignment int[V]). O(P (V + H) R)."""

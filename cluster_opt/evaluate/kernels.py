@@ -8,6 +8,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+#: Groups up to this size are sorted in place by insertion (no allocation).
+_SMALL = 32
+
 
 @njit(cache=True)
 def loads_and_counts(x: np.ndarray, demand: np.ndarray, n_hosts: int) -> tuple[np.ndarray, np.ndarray]:
@@ -30,19 +33,87 @@ def loads_and_counts(x: np.ndarray, demand: np.ndarray, n_hosts: int) -> tuple[n
 
 
 @njit(cache=True)
-def _members_domains(
+def gather_sum(x: np.ndarray, table: np.ndarray, vm_row: np.ndarray, host_col: np.ndarray) -> np.ndarray:
+    """Per individual: sum over placed VMs v of ``table[vm_row[v], host_col[x[p, v]]]``.
+
+    Serves every per-VM, per-host-attribute cost (zone prices, region latency). O(P V).
+    """
+    n_pop, n_vms = x.shape
+    out = np.zeros(n_pop)
+    for p in range(n_pop):
+        total = 0.0
+        for v in range(n_vms):
+            h = x[p, v]
+            if h >= 0:
+                total += table[vm_row[v], host_col[h]]
+        out[p] = total
+    return out
+
+
+@njit(cache=True)
+def moved_sum(x: np.ndarray, current: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Per individual: sum of ``weight[v]`` over VMs with a current host that ``x`` puts
+    elsewhere (or leaves unplaced). O(P V)."""
+    n_pop, n_vms = x.shape
+    out = np.zeros(n_pop)
+    for p in range(n_pop):
+        total = 0.0
+        for v in range(n_vms):
+            if current[v] >= 0 and x[p, v] != current[v]:
+                total += weight[v]
+        out[p] = total
+    return out
+
+
+@njit(cache=True)
+def _sorted_domains(
     x_row: np.ndarray, members: np.ndarray, lo: int, hi: int, dom: np.ndarray, buf: np.ndarray
 ) -> int:
+    """Domains of the placed members ``members[lo:hi]`` into ``buf[:n]``, sorted; returns n."""
     n = 0
     for i in range(lo, hi):
         h = x_row[members[i]]
         if h >= 0:
             buf[n] = dom[h]
             n += 1
+    if n > _SMALL:
+        buf[:n] = np.sort(buf[:n])
+        return n
+    for i in range(1, n):
+        value = buf[i]
+        j = i - 1
+        while j >= 0 and buf[j] > value:
+            buf[j + 1] = buf[j]
+            j -= 1
+        buf[j + 1] = value
     return n
 
 
+def _largest(ptr: np.ndarray) -> int:
+    return int(max(np.max(np.diff(ptr)) if len(ptr) > 1 else 0, 1))
+
+
 @njit(cache=True)
+def _spread_excess(x, ptr, members, level, limit, domains, buf):
+    n_pop = x.shape[0]
+    out = np.zeros(n_pop)
+    for p in range(n_pop):
+        total = 0
+        for g in range(ptr.shape[0] - 1):
+            if ptr[g + 1] - ptr[g] <= limit[g]:
+                continue
+            n = _sorted_domains(x[p], members, ptr[g], ptr[g + 1], domains[level[g]], buf)
+            run = 1
+            for i in range(1, n + 1):
+                if i < n and buf[i] == buf[i - 1]:
+                    run += 1
+                else:
+                    total += max(0, run - limit[g])
+                    run = 1
+        out[p] = total
+    return out
+
+
 def spread_excess(
     x: np.ndarray,
     ptr: np.ndarray,
@@ -54,50 +125,31 @@ def spread_excess(
     """Per individual: sum over groups g and domains d of max(0, members of g in d - limit[g]).
 
     ``ptr``/``members``: CSR of group members; ``domains[level, h]``: domain of host h at a
-    spread level. O(P M log m) for M grouped VMs and groups of size m.
+    spread level. O(P M m) for M grouped VMs in groups of size m <= 32 (sorted in place),
+    O(P M log m) beyond.
     """
-    n_pop = x.shape[0]
-    n_groups = ptr.shape[0] - 1
-    buf = np.empty(max(np.max(np.diff(ptr)) if n_groups else 0, 1), dtype=np.int64)
-    out = np.zeros(n_pop)
-    for p in range(n_pop):
-        total = 0
-        for g in range(n_groups):
-            n = _members_domains(x[p], members, ptr[g], ptr[g + 1], domains[level[g]], buf)
-            if n <= limit[g]:
-                continue
-            s = np.sort(buf[:n])
-            run = 1
-            for i in range(1, n):
-                if s[i] == s[i - 1]:
-                    run += 1
-                else:
-                    total += max(0, run - limit[g])
-                    run = 1
-            total += max(0, run - limit[g])
-        out[p] = total
-    return out
+    return _spread_excess(x, ptr, members, level, limit, domains, np.empty(_largest(ptr), dtype=np.int64))
 
 
 @njit(cache=True)
-def split_groups(x: np.ndarray, ptr: np.ndarray, members: np.ndarray, host_ids: np.ndarray) -> np.ndarray:
-    """Per individual: sum over groups of (distinct hosts used by placed members - 1).
-
-    ``host_ids`` is ``arange(H)`` (the host-level domain). O(P M log m).
-    """
+def _split_groups(x, ptr, members, host_ids, buf):
     n_pop = x.shape[0]
-    n_groups = ptr.shape[0] - 1
-    buf = np.empty(max(np.max(np.diff(ptr)) if n_groups else 0, 1), dtype=np.int64)
     out = np.zeros(n_pop)
     for p in range(n_pop):
         total = 0
-        for g in range(n_groups):
-            n = _members_domains(x[p], members, ptr[g], ptr[g + 1], host_ids, buf)
-            if n <= 1:
-                continue
-            s = np.sort(buf[:n])
+        for g in range(ptr.shape[0] - 1):
+            n = _sorted_domains(x[p], members, ptr[g], ptr[g + 1], host_ids, buf)
             for i in range(1, n):
-                if s[i] != s[i - 1]:
+                if buf[i] != buf[i - 1]:
                     total += 1
         out[p] = total
     return out
+
+
+def split_groups(x: np.ndarray, ptr: np.ndarray, members: np.ndarray, host_ids: np.ndarray) -> np.ndarray:
+    """Per individual: sum over groups of (distinct hosts used by placed members - 1).
+
+    ``host_ids`` is ``arange(H)`` (the host-level domain). Same complexity as
+    :func:`spread_excess`.
+    """
+    return _split_groups(x, ptr, members, host_ids, np.empty(_largest(ptr), dtype=np.int64))

@@ -68,6 +68,16 @@ class Problem:
                 return t
         raise KeyError(f"no term {name!r}; have {self.term_names}")
 
+    @cached_property
+    def lower_bounds(self) -> dict[str, float]:
+        """Lower bound of every objective term that has one (computed once)."""
+        out = {}
+        for term in self.terms:
+            lb = term.lower_bound() if term.kind == "objective" else None
+            if lb is not None:
+                out[term.name] = float(lb)
+        return out
+
     # -- shared precomputed arrays (built on first use) --------------------------------
     @cached_property
     def domains(self) -> np.ndarray:

@@ -10,7 +10,6 @@ fragmented. The same settings and seed give byte-identical files.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -94,8 +93,11 @@ def _build_hosts(s: GeneratorSettings, regions: list[str], rng: np.random.Genera
         while left > 0:
             size = int(min(left, rng.integers(20, 49)))
             gpu = k > 0 and rng.random() < s.gpu_rack_share
-            ht = gpu_types[rng.choice(len(gpu_types), p=gpu_share / gpu_share.sum())] if gpu else \
-                cpu_types[rng.choice(len(cpu_types), p=cpu_share / cpu_share.sum())]
+            ht = (
+                gpu_types[rng.choice(len(gpu_types), p=gpu_share / gpu_share.sum())]
+                if gpu
+                else cpu_types[rng.choice(len(cpu_types), p=cpu_share / cpu_share.sum())]
+            )
             zone = zones[region][k % len(zones[region])]
             rack = f"r{k + 1:03d}"
             for j in range(size):
@@ -120,8 +122,12 @@ def _build_hosts(s: GeneratorSettings, regions: list[str], rng: np.random.Genera
         named = {t.name: hardware.power_curve(t, spec) for t in {t.name: t for t in types}.values()}
         frame["power_curve"] = [named[t.name][0] for t in types]
         uniq = sorted({v[0]: v[1] for v in named.values()}.items())
-        curves = pd.DataFrame({"name": [u[0] for u in uniq],
-                               **{p: [u[1][i] for u in uniq] for i, p in enumerate(POWER_POINT_NAMES)}})
+        curves = pd.DataFrame(
+            {
+                "name": [u[0] for u in uniq],
+                **{p: [u[1][i] for u in uniq] for i, p in enumerate(POWER_POINT_NAMES)},
+            }
+        )
     else:
         frame["idle_watts"] = [t.idle_watts or 250.0 + 40 * t.gpus for t in types]
         frame["peak_watts"] = [t.peak_watts or 700.0 + 250 * t.gpus for t in types]
@@ -174,8 +180,15 @@ def _draw_lifetimes(pool: workload.BatchPool, idx: np.ndarray, rng: np.random.Ge
     return life
 
 
-def _link_members(first: np.ndarray, sizes: np.ndarray, life: np.ndarray, group: np.ndarray,
-                  pair: np.ndarray, rng: np.random.Generator, next_ids: list[int]) -> None:
+def _link_members(
+    first: np.ndarray,
+    sizes: np.ndarray,
+    life: np.ndarray,
+    group: np.ndarray,
+    pair: np.ndarray,
+    rng: np.random.Generator,
+    next_ids: list[int],
+) -> None:
     """Within each batch: with probability 0.5 cut it into replica groups of 2-5, else with
     probability 0.08 make its first two VMs an affinity pair. Members share the first
     member's lifetime (replicas and pairs live and die together)."""
@@ -198,7 +211,9 @@ def _link_members(first: np.ndarray, sizes: np.ndarray, life: np.ndarray, group:
             next_ids[1] += 1
 
 
-def _sample_cpu_vms(pool: workload.BatchPool, target: int, horizon: float, rng: np.random.Generator) -> _Arrivals:
+def _sample_cpu_vms(
+    pool: workload.BatchPool, target: int, horizon: float, rng: np.random.Generator
+) -> _Arrivals:
     """Draw tenant batches from the trace, uniformly over the horizon, until exactly
     ``target`` VMs are still running at its end (surplus survivors of the last batch are
     made to leave). O(arrivals)."""
@@ -229,18 +244,36 @@ def _sample_cpu_vms(pool: workload.BatchPool, target: int, horizon: float, rng: 
         alive = min(int(cum[-1]), target)
         draws += chunk
     batch, idx, arrive, life, group, pair = (np.concatenate(col) for col in zip(*parts, strict=True))
-    return _Arrivals(batch, pool.cores[idx], pool.mem_gb[idx], np.zeros(len(idx)),
-                     np.full(len(idx), "", dtype=object), arrive, life, group, pair)
+    return _Arrivals(
+        batch,
+        pool.cores[idx],
+        pool.mem_gb[idx],
+        np.zeros(len(idx)),
+        np.full(len(idx), "", dtype=object),
+        arrive,
+        life,
+        group,
+        pair,
+    )
 
 
-def _sample_gpu_vms(shapes: workload.GpuShapes, n: int, horizon: float, first_batch: int,
-                    rng: np.random.Generator) -> _Arrivals:
+def _sample_gpu_vms(
+    shapes: workload.GpuShapes, n: int, horizon: float, first_batch: int, rng: np.random.Generator
+) -> _Arrivals:
     """``n`` long-running GPU VMs (one batch each) arriving uniformly over the horizon."""
     pick = rng.integers(0, len(shapes.gpus), size=n)
     none = np.full(n, -1, dtype=np.int64)
-    return _Arrivals(first_batch + np.arange(n, dtype=np.int64), shapes.cores[pick], shapes.mem_gb[pick],
-                     shapes.gpus[pick], shapes.model[pick].copy(), rng.uniform(0.0, horizon, size=n),
-                     np.full(n, np.inf), none, none.copy())
+    return _Arrivals(
+        first_batch + np.arange(n, dtype=np.int64),
+        shapes.cores[pick],
+        shapes.mem_gb[pick],
+        shapes.gpus[pick],
+        shapes.model[pick].copy(),
+        rng.uniform(0.0, horizon, size=n),
+        np.full(n, np.inf),
+        none,
+        none.copy(),
+    )
 
 
 def _concat(a: _Arrivals, b: _Arrivals) -> _Arrivals:
@@ -259,8 +292,9 @@ class _Batches:
     iops_per_core: np.ndarray
 
 
-def _batch_attributes(n_batches: int, n_tenants: int, region_weight: np.ndarray, spot_share: float,
-                      rng: np.random.Generator) -> _Batches:
+def _batch_attributes(
+    n_batches: int, n_tenants: int, region_weight: np.ndarray, spot_share: float, rng: np.random.Generator
+) -> _Batches:
     """Tenants by a Zipf-like law, each with a home region chosen to balance the expected
     load per unit of region size (heaviest tenants first); pricing
     per batch (spot share, then 20 % of the rest reserved); users in the home region 80 %
@@ -278,11 +312,19 @@ def _batch_attributes(n_batches: int, n_tenants: int, region_weight: np.ndarray,
     pricing = rng.choice(3, size=n_batches, p=[1 - spot_share - reserved, spot_share, reserved])
     away = (rng.random(n_batches) < 0.2) & (k > 1)
     other = (home + rng.integers(1, max(k, 2), size=n_batches)) % k
-    return _Batches(tenant, home, pricing, np.where(away, other, home),
-                    rng.uniform(0.1, 0.5, size=n_batches), rng.uniform(300.0, 1500.0, size=n_batches))
+    return _Batches(
+        tenant,
+        home,
+        pricing,
+        np.where(away, other, home),
+        rng.uniform(0.1, 0.5, size=n_batches),
+        rng.uniform(300.0, 1500.0, size=n_batches),
+    )
 
 
-def _gpu_regions(vms: _Arrivals, region: np.ndarray, hosts: _Hosts, rng: np.random.Generator) -> dict[int, set]:
+def _gpu_regions(
+    vms: _Arrivals, region: np.ndarray, hosts: _Hosts, rng: np.random.Generator
+) -> dict[int, set]:
     """Send GPU VMs to a region that has their model (or any GPU, dropping a model that no
     region has); returns the usable GPU models per region."""
     n_regions = int(hosts.region.max()) + 1
@@ -301,10 +343,12 @@ def _gpu_regions(vms: _Arrivals, region: np.ndarray, hosts: _Hosts, rng: np.rand
     return models
 
 
-def _spread_rules(vms: _Arrivals, region: np.ndarray, hosts: _Hosts, regions: list[str],
-                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _spread_rules(
+    vms: _Arrivals, region: np.ndarray, hosts: _Hosts, regions: list[str], rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Spread level (host 60 %, rack 30 %, zone 10 %; zone needs several zones in the region
-    and rack at least as many racks as members, else the next lower level) and max per domain (1, or ceil(size / zones) for zone spread) of every replica group."""
+    and rack at least as many racks as members, else the next lower level) and max per
+    domain (1, or ceil(size / zones) for zone spread) of every replica group."""
     n_groups = int(vms.group.max()) + 1 if len(vms) else 0
     level = rng.choice(3, size=n_groups, p=[0.6, 0.3, 0.1]).astype(np.int64)
     size = np.bincount(vms.group[vms.group >= 0], minlength=n_groups)
@@ -312,15 +356,26 @@ def _spread_rules(vms: _Arrivals, region: np.ndarray, hosts: _Hosts, regions: li
     grouped = np.flatnonzero(vms.group >= 0)
     first[vms.group[grouped[::-1]]] = grouped[::-1]
     n_zones = np.array([len(hosts.zones[regions[region[i]]]) for i in first], dtype=np.int64)
-    racks = np.bincount(hosts.region[np.unique(hosts.rack_code, return_index=True)[1]], minlength=len(regions))
+    racks = np.bincount(
+        hosts.region[np.unique(hosts.rack_code, return_index=True)[1]], minlength=len(regions)
+    )
     level[(level == SpreadLevel.ZONE) & (n_zones < 2)] = SpreadLevel.RACK
     level[(level == SpreadLevel.RACK) & (racks[region[first]] < size)] = SpreadLevel.HOST
     limit = np.where(level == SpreadLevel.ZONE, -(-size // np.maximum(n_zones, 1)), 1).astype(np.int64)
     return level, limit
 
 
-def _place(vms: _Arrivals, demand: np.ndarray, region: np.ndarray, models: dict[int, set], hosts: _Hosts,
-           level: np.ndarray, limit: np.ndarray, horizon: float, rng: np.random.Generator) -> np.ndarray:
+def _place(
+    vms: _Arrivals,
+    demand: np.ndarray,
+    region: np.ndarray,
+    models: dict[int, set],
+    hosts: _Hosts,
+    level: np.ndarray,
+    limit: np.ndarray,
+    horizon: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """Host of every VM at the end of the horizon (-1: left, or never found room), by
     replaying arrivals and departures with first fit per pool (a region's CPU hosts, or its
     GPU hosts of one model); a unit whose region is full spills to the same kind of pool in
@@ -361,11 +416,28 @@ def _place(vms: _Arrivals, demand: np.ndarray, region: np.ndarray, models: dict[
     ev_time = np.concatenate([arrive, depart[leaves]])
     ev_arrive = np.concatenate([np.ones(n_units, dtype=bool), np.zeros(int(leaves.sum()), dtype=bool)])
     order = np.lexsort((ev_arrive, ev_time))
-    spill = [[q for q, other in enumerate(names) if other[1] == mine[1] and q != k] for k, mine in enumerate(names)]
+    spill = [
+        [q for q, other in enumerate(names) if other[1] == mine[1] and q != k] for k, mine in enumerate(names)
+    ]
     spill_ptr = np.cumsum([0] + [len(x) for x in spill]).astype(np.int64)
     spill_pools = np.asarray([q for x in spill for q in x], dtype=np.int64)
-    unit_host = replay(ev_unit[order], ev_arrive[order], unit_demand, unit_pool, unit_group, g_ptr, g_members,
-                       level, limit, domains, hosts.capacity, pool_ptr, pool_hosts, spill_ptr, spill_pools)
+    unit_host = replay(
+        ev_unit[order],
+        ev_arrive[order],
+        unit_demand,
+        unit_pool,
+        unit_group,
+        g_ptr,
+        g_members,
+        level,
+        limit,
+        domains,
+        hosts.capacity,
+        pool_ptr,
+        pool_hosts,
+        spill_ptr,
+        spill_pools,
+    )
     return unit_host[unit]
 
 
@@ -374,10 +446,13 @@ def generate(settings: GeneratorSettings) -> SnapshotTables:
     events (about ten times the VMs with the Azure lifetimes)."""
     s = settings
     rng_hosts, rng_work, rng_attr, rng_price, rng_gpu = (
-        np.random.default_rng(x) for x in np.random.SeedSequence(s.seed).spawn(5))
+        np.random.default_rng(x) for x in np.random.SeedSequence(s.seed).spawn(5)
+    )
     regions = geography.region_names(s.regions)
     hosts = _build_hosts(s, regions, rng_hosts)
-    pool = (workload.load_azure_batches(s.data_dir) if s.data_dir else None) or workload.builtin_batches(rng_work)
+    pool = (workload.load_azure_batches(s.data_dir) if s.data_dir else None) or workload.builtin_batches(
+        rng_work
+    )
     shapes = (workload.load_gpu_shapes(s.data_dir) if s.data_dir else None) or workload.builtin_gpu_shapes()
     horizon = s.horizon_days * DAY
     shapes = _fitting_shapes(shapes, hosts)
@@ -386,25 +461,36 @@ def generate(settings: GeneratorSettings) -> SnapshotTables:
     n_gpu = 0
     if gpu_host.any() and s.vms:  # about 55 % of the usable GPUs, at most 10 % of the VMs
         n_gpu = int(min(0.55 * hosts.capacity[gpu_host, 4].sum() / shapes.gpus.mean(), 0.10 * s.vms))
-    cpu = _sample_cpu_vms(pool, s.vms - n_gpu, horizon, rng_work) if s.vms > n_gpu else \
-        _sample_gpu_vms(shapes, 0, horizon, 0, rng_gpu)
+    cpu = (
+        _sample_cpu_vms(pool, s.vms - n_gpu, horizon, rng_work)
+        if s.vms > n_gpu
+        else _sample_gpu_vms(shapes, 0, horizon, 0, rng_gpu)
+    )
     n_cpu_batches = int(cpu.batch.max()) + 1 if len(cpu) else 0
     vms = _concat(cpu, _sample_gpu_vms(shapes, n_gpu, horizon, n_cpu_batches, rng_gpu))
 
     region_w = np.bincount(hosts.region[hosts.usable], minlength=len(regions)).astype(np.float64)
     spot_share = s.spot_share if s.spot_share is not None else float(rng_attr.uniform(0.2, 0.4))
-    batches = _batch_attributes(n_cpu_batches + n_gpu, max(5, s.vms // 40),
-                                np.maximum(region_w, 1e-9), spot_share, rng_attr)
+    batches = _batch_attributes(
+        n_cpu_batches + n_gpu, max(5, s.vms // 40), np.maximum(region_w, 1e-9), spot_share, rng_attr
+    )
     region = batches.region[vms.batch].copy()
     models = _gpu_regions(vms, region, hosts, rng_gpu)
     level, limit = _spread_rules(vms, region, hosts, regions, rng_attr)
-    demand = np.column_stack([vms.cores, vms.mem_gb, np.round(vms.cores * batches.net_per_core[vms.batch], 2),
-                              np.round(vms.cores * batches.iops_per_core[vms.batch] / 100.0) * 100.0, vms.gpus])
+    demand = np.column_stack(
+        [
+            vms.cores,
+            vms.mem_gb,
+            np.round(vms.cores * batches.net_per_core[vms.batch], 2),
+            np.round(vms.cores * batches.iops_per_core[vms.batch] / 100.0) * 100.0,
+            vms.gpus,
+        ]
+    )
     host = _place(vms, demand, region, models, hosts, level, limit, horizon, rng_work)
 
     survivors = np.flatnonzero(vms.arrive + vms.life > horizon)
     survivors = survivors[np.argsort(vms.arrive[survivors], kind="stable")]
-    pending = survivors[len(survivors) - int(round(s.pending_share * s.vms)):]
+    pending = survivors[len(survivors) - round(s.pending_share * s.vms) :]
     host[pending] = -1
     frame = _vm_frame(vms, survivors, demand, host, region, batches, level, limit, hosts, regions, rng_attr)
     meta = {
@@ -438,7 +524,9 @@ def _fitting_shapes(shapes: workload.GpuShapes, hosts: _Hosts) -> workload.GpuSh
         ok[i] = bool((cap[:, [0, 1, 4]] >= need).all(axis=1).any()) if len(cap) else False
     if not ok.any():
         return shapes
-    return workload.GpuShapes(shapes.cores[ok], shapes.mem_gb[ok], shapes.gpus[ok], shapes.model[ok], shapes.source)
+    return workload.GpuShapes(
+        shapes.cores[ok], shapes.mem_gb[ok], shapes.gpus[ok], shapes.model[ok], shapes.source
+    )
 
 
 def _members_kept(codes: np.ndarray) -> np.ndarray:
@@ -449,9 +537,19 @@ def _members_kept(codes: np.ndarray) -> np.ndarray:
     return out
 
 
-def _vm_frame(vms: _Arrivals, rows: np.ndarray, demand: np.ndarray, host: np.ndarray, region: np.ndarray,
-              batches: _Batches, level: np.ndarray, limit: np.ndarray, hosts: _Hosts, regions: list[str],
-              rng: np.random.Generator) -> pd.DataFrame:
+def _vm_frame(
+    vms: _Arrivals,
+    rows: np.ndarray,
+    demand: np.ndarray,
+    host: np.ndarray,
+    region: np.ndarray,
+    batches: _Batches,
+    level: np.ndarray,
+    limit: np.ndarray,
+    hosts: _Hosts,
+    regions: list[str],
+    rng: np.random.Generator,
+) -> pd.DataFrame:
     """The vms table for the surviving VMs ``rows`` (in arrival order)."""
     n = len(rows)
     b = vms.batch[rows]

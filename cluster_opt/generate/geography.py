@@ -46,10 +46,7 @@ def latency_table(regions: list[str]) -> list[tuple[str, str, float]]:
     """(src, dst, ms) for every ordered pair of distinct regions."""
     pos = {r[0]: (r[1], r[2]) for r in REGION_CATALOGUE}
     return [
-        (a, b, round_trip_ms(great_circle_km(pos[a], pos[b])))
-        for a in regions
-        for b in regions
-        if a != b
+        (a, b, round_trip_ms(great_circle_km(pos[a], pos[b]))) for a in regions for b in regions if a != b
     ]
 
 

@@ -16,8 +16,17 @@ _NEVER = -1.0
 
 
 @njit(cache=True)
-def _group_ok(h: int, u: int, unit_group: np.ndarray, g_ptr: np.ndarray, g_members: np.ndarray,
-              g_level: np.ndarray, g_limit: np.ndarray, unit_host: np.ndarray, domains: np.ndarray) -> bool:
+def _group_ok(
+    h: int,
+    u: int,
+    unit_group: np.ndarray,
+    g_ptr: np.ndarray,
+    g_members: np.ndarray,
+    g_level: np.ndarray,
+    g_limit: np.ndarray,
+    unit_host: np.ndarray,
+    domains: np.ndarray,
+) -> bool:
     g = unit_group[u]
     if g < 0:
         return True
@@ -31,10 +40,23 @@ def _group_ok(h: int, u: int, unit_group: np.ndarray, g_ptr: np.ndarray, g_membe
 
 
 @njit(cache=True)
-def _first_fit(tree: np.ndarray, base: int, size: int, pool_hosts: np.ndarray, start: int, u: int,
-               unit_demand: np.ndarray, unit_group: np.ndarray, g_ptr: np.ndarray, g_members: np.ndarray,
-               g_level: np.ndarray, g_limit: np.ndarray, unit_host: np.ndarray, domains: np.ndarray,
-               stack: np.ndarray) -> int:
+def _first_fit(
+    tree: np.ndarray,
+    base: int,
+    size: int,
+    pool_hosts: np.ndarray,
+    start: int,
+    u: int,
+    unit_demand: np.ndarray,
+    unit_group: np.ndarray,
+    g_ptr: np.ndarray,
+    g_members: np.ndarray,
+    g_level: np.ndarray,
+    g_limit: np.ndarray,
+    unit_host: np.ndarray,
+    domains: np.ndarray,
+    stack: np.ndarray,
+) -> int:
     """Lowest-ordered host of one pool that fits unit ``u`` and its group rule, or -1."""
     n_res = tree.shape[1]
     top = 0
@@ -99,7 +121,9 @@ def replay(
             tree[host_leaf[h]] = capacity[h]
         for node in range(size[k] - 1, 0, -1):
             for r in range(n_res):
-                tree[tree_off[k] + node, r] = max(tree[tree_off[k] + 2 * node, r], tree[tree_off[k] + 2 * node + 1, r])
+                tree[tree_off[k] + node, r] = max(
+                    tree[tree_off[k] + 2 * node, r], tree[tree_off[k] + 2 * node + 1, r]
+                )
     unit_host = np.full(n_units, -1, dtype=np.int64)
     stack = np.empty(128, dtype=np.int64)
     for e in range(event_unit.shape[0]):
@@ -111,13 +135,43 @@ def replay(
                 unit_host[u] = -1
             continue
         k = unit_pool[u]
-        found = _first_fit(tree, tree_off[k], size[k], pool_hosts, pool_ptr[k], u, unit_demand, unit_group,
-                           g_ptr, g_members, g_level, g_limit, unit_host, domains, stack)
+        found = _first_fit(
+            tree,
+            tree_off[k],
+            size[k],
+            pool_hosts,
+            pool_ptr[k],
+            u,
+            unit_demand,
+            unit_group,
+            g_ptr,
+            g_members,
+            g_level,
+            g_limit,
+            unit_host,
+            domains,
+            stack,
+        )
         i = spill_ptr[k]
         while found < 0 and i < spill_ptr[k + 1]:
             q = spill_pools[i]
-            found = _first_fit(tree, tree_off[q], size[q], pool_hosts, pool_ptr[q], u, unit_demand, unit_group,
-                               g_ptr, g_members, g_level, g_limit, unit_host, domains, stack)
+            found = _first_fit(
+                tree,
+                tree_off[q],
+                size[q],
+                pool_hosts,
+                pool_ptr[q],
+                u,
+                unit_demand,
+                unit_group,
+                g_ptr,
+                g_members,
+                g_level,
+                g_limit,
+                unit_host,
+                domains,
+                stack,
+            )
             i += 1
         if found >= 0:
             unit_host[u] = found

@@ -83,7 +83,9 @@ def load_azure_batches(data_dir: Path) -> BatchPool | None:
             flavours[letter] = (float(cores), float(gb))
     bounds = _bin_bounds(bins_path)
     cores, mem, lo, hi, cens, starts = [], [], [], [], [], [0]
-    for fl_line, lf_line in zip(flav_path.read_text().splitlines(), life_path.read_text().splitlines(), strict=True):
+    for fl_line, lf_line in zip(
+        flav_path.read_text().splitlines(), life_path.read_text().splitlines(), strict=True
+    ):
         fl_tokens = fl_line.split(" ", 1)[1].split(",") if " " in fl_line else []
         lf_tokens = lf_line.split(" ", 1)[1].split(",") if " " in lf_line else []
         for f, life in zip(fl_tokens, lf_tokens, strict=True):

@@ -189,12 +189,13 @@ def reference_values(
     out["migrations"] = float(sum(moved))
     out["migration_gb"] = sum(demand[v][mem] for v in range(n_vms) if moved[v])
 
-    # imbalance: mean over powered hosts of (max - min) utilisation of the chosen resources
+    # imbalance: mean over powered hosts of (max - min) utilisation, clipped to [0, 1], of the
+    # chosen resources the host has (0 when it has fewer than two of them)
     idx = [resources.index(r) for r in imbalance_resources]
     spreads = []
     for h in powered:
-        util = [load[h][r] / cap[h][r] if cap[h][r] > 0 else 0.0 for r in idx]
-        spreads.append(max(util) - min(util))
+        util = [min(max(load[h][r] / cap[h][r], 0.0), 1.0) for r in idx if cap[h][r] > 0]
+        spreads.append(max(util) - min(util) if len(util) >= 2 else 0.0)
     out["imbalance"] = sum(spreads) / len(spreads) if spreads else 0.0
     return out
 

@@ -356,6 +356,7 @@ IMBALANCE = tiny_cluster(
         ([0, -1, -1, 0], 0.25),  # h0 cpu 12/16 = .75, mem 32/64 = .5
         ([-1, -1, -1, 3], 0.0),  # h3 cpu .25, mem .25
         ([-1, -1, -1, -1], 0.0),  # no powered host
+        ([-1, -1, 0, 0], 0.75),  # h0 cpu 20/16 clipped to 1, mem 16/64 = .25
     ],
 )
 def test_imbalance(x, expected):
@@ -363,7 +364,8 @@ def test_imbalance(x, expected):
 
 
 def test_imbalance_configured_resources():
-    # with net_gbps (capacity 0 -> utilisation 0): h0 .5-0, h1 .5-0, h2 1-0 -> mean 2/3
+    # net_gbps has capacity 0 on every host, so it is ignored: same as cpu/mem -> 0.5
     three = EvaluationConfig(imbalance_resources=["cpu", "mem_gb", "net_gbps"])
-    check(IMBALANCE, [0, 1, 2, -1], "imbalance", 2 / 3, three)
+    check(IMBALANCE, [0, 1, 2, -1], "imbalance", 0.5, three)
+    # one resource only: no spread on any host
     check(IMBALANCE, [0, 1, 2, -1], "imbalance", 0.0, EvaluationConfig(imbalance_resources=["cpu"]))

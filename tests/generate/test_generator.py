@@ -14,10 +14,7 @@ from cluster_opt.io.load import cluster_from_tables
 
 @pytest.fixture(scope="module", params=["builtin", "data"])
 def generated(request, tmp_path_factory):
-    if request.param == "data":
-        data = request.getfixturevalue("shared_data")
-    else:
-        data = None
+    data = request.getfixturevalue("shared_data") if request.param == "data" else None
     settings = GeneratorSettings(hosts=600, vms=6000, regions=3, seed=11, data_dir=data)
     tables = generate(settings)
     out = tmp_path_factory.mktemp("gen") / "snap"
@@ -26,7 +23,7 @@ def generated(request, tmp_path_factory):
 
 
 def test_exact_sizes_and_regions(generated):
-    settings, tables, cluster = generated
+    settings, _, cluster = generated
     assert cluster.n_hosts == settings.hosts
     assert cluster.n_vms == settings.vms
     assert len(cluster.topology.regions) == settings.regions
@@ -71,7 +68,7 @@ def test_groups_spot_share_and_latency(generated):
 
 
 def test_gpu_hosts_and_gpu_vms_match(generated):
-    _, tables, cluster = generated
+    _, tables, _ = generated
     gpu_vms = tables.vms[tables.vms.gpus > 0]
     gpu_hosts = tables.hosts[tables.hosts.gpus > 0]
     if gpu_hosts.empty:
@@ -98,8 +95,15 @@ def test_in_memory_tables_validate():
     assert isinstance(tables.vms, pd.DataFrame)
 
 
-@pytest.mark.parametrize("bad", [dict(hosts=0, vms=1), dict(hosts=5, vms=1, regions=0),
-                                 dict(hosts=5, vms=1, regions=99), dict(hosts=5, vms=1, spot_share=1.5)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(hosts=0, vms=1),
+        dict(hosts=5, vms=1, regions=0),
+        dict(hosts=5, vms=1, regions=99),
+        dict(hosts=5, vms=1, spot_share=1.5),
+    ],
+)
 def test_bad_settings_are_rejected(bad):
     with pytest.raises(ValueError):
         GeneratorSettings(**bad)

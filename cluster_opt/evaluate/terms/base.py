@@ -37,8 +37,8 @@ class Term:
         raise NotImplementedError
 
     def lower_bound(self) -> float | None:
-        """A valid lower bound on the value over every assignment that places all VMs on
-        usable hosts, or None when none is computed."""
+        """A valid lower bound on the value over every feasible assignment that places all
+        VMs, or None when none is computed."""
         return None
 
     def details(self, ctx: BatchContext) -> dict[str, object]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cluster_opt.evaluate import bounds
+from cluster_opt.evaluate import bounds, kernels
 from cluster_opt.evaluate.context import BatchContext
 from cluster_opt.evaluate.terms.base import Term, register
 from cluster_opt.model.codes import Pricing
@@ -39,14 +39,13 @@ class HourlyCost(Term):
         super().__init__(problem)
         c = problem.cluster
         self.cost = vm_zone_cost(c.vms.demand, c.vms.pricing, c.prices.unit)
-        self.rows = np.arange(c.n_vms)[None, :]
+        self.rows = np.arange(c.n_vms, dtype=np.int64)
+        self.zone = c.hosts.zone.astype(np.int64)
 
     def batch(self, ctx: BatchContext) -> np.ndarray:
-        c = self.problem.cluster
-        zone = c.hosts.zone[ctx.host_of]
-        vm = np.where(ctx.placed, self.cost[self.rows, zone], 0.0).sum(axis=1)
-        hosts = np.where(ctx.active, c.prices.host_hourly[None, :], 0.0).sum(axis=1)
-        return vm + hosts
+        vm = kernels.gather_sum(ctx.x, self.cost, self.rows, self.zone)
+        hourly = self.problem.cluster.prices.host_hourly
+        return vm + np.where(ctx.active, hourly[None, :], 0.0).sum(axis=1)
 
     def lower_bound(self) -> float | None:
         c = self.problem.cluster

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cluster_opt.evaluate import kernels
 from cluster_opt.evaluate.context import BatchContext
 from cluster_opt.evaluate.terms.base import Term, register
 
@@ -25,13 +26,12 @@ class LatencyMs(Term):
         lat = c.topology.latency_ms
         # row NR (all zeros) stands for "no user region"
         self.table = np.vstack([lat, np.zeros((1, lat.shape[1]))])
-        self.user = np.where(c.vms.user_region >= 0, c.vms.user_region, lat.shape[0])
+        self.user = np.where(c.vms.user_region >= 0, c.vms.user_region, lat.shape[0]).astype(np.int64)
+        self.region = c.hosts.region.astype(np.int64)
         self.n = max(int((c.vms.user_region >= 0).sum()), 1)
 
     def batch(self, ctx: BatchContext) -> np.ndarray:
-        region = self.problem.cluster.hosts.region[ctx.host_of]
-        ms = np.where(ctx.placed, self.table[self.user[None, :], region], 0.0)
-        return ms.sum(axis=1) / self.n
+        return kernels.gather_sum(ctx.x, self.table, self.user, self.region) / self.n
 
     def lower_bound(self) -> float | None:
         c = self.problem.cluster

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cluster_opt.evaluate import bounds
+from cluster_opt.evaluate import bounds, kernels
 from cluster_opt.evaluate.context import BatchContext
 from cluster_opt.evaluate.terms.base import Term, register
 
@@ -20,8 +20,12 @@ class Migrations(Term):
     description = "VMs moved away from their current host"
     default_weight = 0.04
 
+    def __init__(self, problem) -> None:
+        super().__init__(problem)
+        self.ones = np.ones(problem.cluster.n_vms)
+
     def batch(self, ctx: BatchContext) -> np.ndarray:
-        return ctx.moved.sum(axis=1).astype(np.float64)
+        return kernels.moved_sum(ctx.x, self.problem.cluster.vms.current, self.ones)
 
     def lower_bound(self) -> float | None:
         return float(bounds.forced_moves(self.problem.cluster).sum())
@@ -42,7 +46,7 @@ class MigrationGb(Term):
         self.mem = problem.cluster.vms.demand[:, problem.cluster.resource_index("mem_gb")]
 
     def batch(self, ctx: BatchContext) -> np.ndarray:
-        return (ctx.moved * self.mem[None, :]).sum(axis=1)
+        return kernels.moved_sum(ctx.x, self.problem.cluster.vms.current, self.mem)
 
     def lower_bound(self) -> float | None:
         return float(self.mem[bounds.forced_moves(self.problem.cluster)].sum())

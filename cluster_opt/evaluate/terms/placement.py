@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from cluster_opt.evaluate import kernels
 from cluster_opt.evaluate.context import BatchContext
 from cluster_opt.evaluate.terms.base import Term, register
-from cluster_opt.model.codes import HostState
 
 
 @register
 class GpuModel(Term):
-    """VMs that require a GPU model and sit on a host with another (or none). O(P V)."""
+    """VMs that require a GPU model and sit on a host with another (or none). O(P V_gpu)."""
 
     name = "gpu_model"
     kind = "constraint"
@@ -20,16 +20,21 @@ class GpuModel(Term):
     default_weight = 1e6
     default_hard = True
 
+    def __init__(self, problem) -> None:
+        super().__init__(problem)
+        need = problem.cluster.vms.gpu_model
+        self.vms = np.flatnonzero(need >= 0)
+        self.need = need[self.vms]
+
     def batch(self, ctx: BatchContext) -> np.ndarray:
-        need = self.problem.cluster.vms.gpu_model
-        have = self.problem.cluster.hosts.gpu_model[ctx.host_of]
-        wrong = ctx.placed & (need >= 0)[None, :] & (have != need[None, :])
-        return wrong.sum(axis=1).astype(np.float64)
+        x = ctx.x[:, self.vms]
+        have = self.problem.cluster.hosts.gpu_model[np.maximum(x, 0)]
+        return ((x >= 0) & (have != self.need[None, :])).sum(axis=1).astype(np.float64)
 
 
 @register
 class HostStateTerm(Term):
-    """VMs placed on hosts that are in maintenance, failed or off. O(P V)."""
+    """VMs placed on hosts that are in maintenance, failed or off. O(P H) from the counts."""
 
     name = "host_state"
     kind = "constraint"
@@ -39,13 +44,11 @@ class HostStateTerm(Term):
     default_hard = True
 
     def batch(self, ctx: BatchContext) -> np.ndarray:
-        unusable = self.problem.cluster.hosts.state != HostState.ACTIVE
-        return (ctx.placed & unusable[ctx.host_of]).sum(axis=1).astype(np.float64)
+        unusable = ~self.problem.cluster.usable
+        return ctx.count[:, unusable].sum(axis=1).astype(np.float64)
 
     def details(self, ctx: BatchContext) -> dict[str, object]:
-        state = self.problem.cluster.hosts.state
-        on = ctx.placed[0] & (state[ctx.host_of[0]] != HostState.ACTIVE)
-        hosts = np.unique(ctx.host_of[0][on])
+        hosts = np.flatnonzero((ctx.count[0] > 0) & ~self.problem.cluster.usable)
         if not hosts.size:
             return {}
         return {"hosts": [str(self.problem.cluster.hosts.ids[h]) for h in hosts[:20]]}
@@ -62,9 +65,12 @@ class Unmigratable(Term):
     default_weight = 1e6
     default_hard = True
 
+    def __init__(self, problem) -> None:
+        super().__init__(problem)
+        self.pinned = (~problem.cluster.vms.migratable).astype(np.float64)
+
     def batch(self, ctx: BatchContext) -> np.ndarray:
-        pinned = ~self.problem.cluster.vms.migratable
-        return (ctx.moved & pinned[None, :]).sum(axis=1).astype(np.float64)
+        return kernels.moved_sum(ctx.x, self.problem.cluster.vms.current, self.pinned)
 
 
 @register
@@ -80,4 +86,4 @@ class Unplaced(Term):
     default_hard = False
 
     def batch(self, ctx: BatchContext) -> np.ndarray:
-        return (~ctx.placed).sum(axis=1).astype(np.float64)
+        return (ctx.x < 0).sum(axis=1).astype(np.float64)

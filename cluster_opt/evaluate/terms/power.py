@@ -45,8 +45,10 @@ class ActiveHosts(Term):
 
 @register
 class EnergyWatts(Term):
-    """Sum over powered hosts of the host's power curve at its CPU utilisation (hosts with
-    no VM are off and draw nothing). O(P H)."""
+    """Sum over powered hosts of the host's power curve at the utilisation of the power
+    resource (``power_resource``, default cpu), clipped to [0, 1]: an overloaded host draws
+    peak power, a host without that resource its idle power. Hosts with no VM are off and
+    draw nothing. O(P H)."""
 
     name = "energy_watts"
     kind = "objective"
