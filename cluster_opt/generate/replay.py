@@ -8,8 +8,16 @@ is found in O(R log H) per event in the usual case. A unit is a VM or an affinit
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
+
+from cluster_opt.evaluate.problem import group_csr
+
+if TYPE_CHECKING:
+    from cluster_opt.generate.arrivals import Arrivals
+    from cluster_opt.generate.fleet import Fleet
 
 #: Free capacity of the padding leaves: never fits.
 _NEVER = -1.0
@@ -189,3 +197,79 @@ def _adjust(tree: np.ndarray, base: int, leaf: int, demand: np.ndarray, sign: fl
         node //= 2
         for r in range(tree.shape[1]):
             tree[base + node, r] = max(tree[base + 2 * node, r], tree[base + 2 * node + 1, r])
+
+
+def place(
+    vms: Arrivals,
+    demand: np.ndarray,
+    region: np.ndarray,
+    models: dict[int, set],
+    hosts: Fleet,
+    level: np.ndarray,
+    limit: np.ndarray,
+    horizon: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Host of every VM at the end of the horizon (-1: left, or never found room), by
+    replaying arrivals and departures with first fit per pool (a region's CPU hosts, or its
+    GPU hosts of one model); a unit whose region is full spills to the same kind of pool in
+    the other regions, in region order (its users stay where they are). An affinity pair is
+    placed as one unit."""
+    n = len(vms)
+    second = np.zeros(n, dtype=bool)
+    paired = np.flatnonzero(vms.pair >= 0)
+    second[paired[1::2]] = True
+    unit = np.cumsum(~second) - 1
+    first = np.flatnonzero(~second)
+    n_units = len(first)
+    unit_demand = np.zeros((n_units, demand.shape[1]))
+    np.add.at(unit_demand, unit, demand)
+    pool_key = np.where(hosts.capacity[:, 4] > 0, hosts.gpu_model, "cpu").astype(object)
+    names = sorted({(int(r), str(k)) for r, k in zip(hosts.region, pool_key, strict=True)})
+    index = {p: i for i, p in enumerate(names)}
+    host_pool = np.array([index[(int(r), str(k))] for r, k in zip(hosts.region, pool_key, strict=True)])
+    ordered = hosts.order[hosts.usable[hosts.order]]
+    pool_hosts = ordered[np.argsort(host_pool[ordered], kind="stable")].astype(np.int64)
+    pool_ptr = np.zeros(len(names) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(host_pool[ordered], minlength=len(names)), out=pool_ptr[1:])
+    unit_pool = np.empty(n_units, dtype=np.int64)
+    for u, i in enumerate(first):
+        r = int(region[i])
+        if vms.gpus[i] > 0:
+            model = vms.model[i] or sorted(models[r])[int(rng.integers(len(models[r])))]
+            unit_pool[u] = index[(r, model)]
+        else:
+            unit_pool[u] = index.get((r, "cpu"), 0)
+    unit_group = vms.group[first]
+    g_ptr, g_members = group_csr(unit_group, len(level))
+    domains = np.vstack([np.arange(len(hosts.region)), hosts.rack_code, hosts.zone_code]).astype(np.int64)
+    arrive = vms.arrive[first]
+    depart = arrive + vms.life[first]
+    leaves = depart <= horizon
+    ev_unit = np.concatenate([np.arange(n_units), np.flatnonzero(leaves)])
+    ev_time = np.concatenate([arrive, depart[leaves]])
+    ev_arrive = np.concatenate([np.ones(n_units, dtype=bool), np.zeros(int(leaves.sum()), dtype=bool)])
+    order = np.lexsort((ev_arrive, ev_time))
+    spill = [
+        [q for q, other in enumerate(names) if other[1] == mine[1] and q != k] for k, mine in enumerate(names)
+    ]
+    spill_ptr = np.cumsum([0] + [len(x) for x in spill]).astype(np.int64)
+    spill_pools = np.asarray([q for x in spill for q in x], dtype=np.int64)
+    unit_host = replay(
+        ev_unit[order],
+        ev_arrive[order],
+        unit_demand,
+        unit_pool,
+        unit_group,
+        g_ptr,
+        g_members,
+        level,
+        limit,
+        domains,
+        hosts.capacity,
+        pool_ptr,
+        pool_hosts,
+        spill_ptr,
+        spill_pools,
+    )
+    return unit_host[unit]
