@@ -143,26 +143,10 @@ def replay(
                 unit_host[u] = -1
             continue
         k = unit_pool[u]
-        found = _first_fit(
-            tree,
-            tree_off[k],
-            size[k],
-            pool_hosts,
-            pool_ptr[k],
-            u,
-            unit_demand,
-            unit_group,
-            g_ptr,
-            g_members,
-            g_level,
-            g_limit,
-            unit_host,
-            domains,
-            stack,
-        )
-        i = spill_ptr[k]
+        found = -1
+        i = spill_ptr[k] - 1  # -1: the unit's own pool, then its spill pools in order
         while found < 0 and i < spill_ptr[k + 1]:
-            q = spill_pools[i]
+            q = k if i < spill_ptr[k] else spill_pools[i]
             found = _first_fit(
                 tree,
                 tree_off[q],
