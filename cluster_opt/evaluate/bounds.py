@@ -43,6 +43,16 @@ def fractional_cover_cost(cost: np.ndarray, capacity: np.ndarray, demand: float)
     return float(full + cost[order][k] * (demand - before) / capacity[order][k])
 
 
+def host_cost_cover(cost: np.ndarray, capacity: np.ndarray, demand: np.ndarray) -> float:
+    """Lower bound on the summed per-host ``cost`` of any host set whose ``capacity`` [H, R]
+    covers ``demand`` [R]: the largest, over resources, of the fractional cover of that
+    resource alone (inf when some resource cannot be covered)."""
+    return max(
+        (fractional_cover_cost(cost, capacity[:, r], demand[r]) for r in range(capacity.shape[1])),
+        default=0.0,
+    )
+
+
 def active_hosts_bound(cluster: Cluster) -> int:
     """Volume bound on powered hosts: max of the bound over all VMs and the sum of the
     bounds per required GPU model (those VMs can only use disjoint host sets)."""
@@ -83,10 +93,7 @@ def energy_bound(cluster: Cluster, power_resource: int) -> float:
     combined = fractional_cover_cost(idle + per_unit * cap[:, power_resource], cap[:, power_resource], d_cpu)
     powered = cap[:, power_resource] > 0
     dyn = float(per_unit[powered].min() * d_cpu) if d_cpu > 0 and powered.any() else 0.0
-    idle_cover = max(
-        (fractional_cover_cost(idle, cap[:, r], total[r]) for r in range(cap.shape[1])), default=0.0
-    )
-    best = max(combined, idle_cover + dyn)
+    best = max(combined, host_cost_cover(idle, cap, total) + dyn)
     return float(best) if np.isfinite(best) else 0.0
 
 

@@ -42,6 +42,7 @@ class BatchContext:
         self.cluster = c
         self.x = as_population(x, c.n_vms, c.n_hosts)
         self.size = self.x.shape[0]
+        self._utilisation: dict[int, np.ndarray] = {}
 
     @cached_property
     def _loads(self) -> tuple[np.ndarray, np.ndarray]:
@@ -69,7 +70,12 @@ class BatchContext:
         return np.maximum(self.load - cap - CAPACITY_RTOL * np.maximum(cap, 1.0), 0.0)
 
     def utilisation(self, resource: int) -> np.ndarray:
-        """float64[P, H]: load / capacity of one resource (0 where the capacity is 0)."""
-        cap = self.cluster.hosts.capacity[:, resource]
-        safe = np.where(cap > 0, cap, 1.0)
-        return np.where(cap > 0, self.load[:, :, resource] / safe, 0.0)
+        """float64[P, H], read-only: load / capacity of one resource (0 where the capacity
+        is 0). Computed once per resource and shared (energy and imbalance both read cpu)."""
+        if resource not in self._utilisation:
+            cap = self.cluster.hosts.capacity[:, resource]
+            safe = np.where(cap > 0, cap, 1.0)
+            u = np.where(cap > 0, self.load[:, :, resource] / safe, 0.0)
+            u.flags.writeable = False
+            self._utilisation[resource] = u
+        return self._utilisation[resource]

@@ -9,6 +9,7 @@ import numpy as np
 
 from cluster_opt.generate import workload
 from cluster_opt.generate.fleet import Fleet
+from cluster_opt.io.checks import fits_any, pareto_maximal
 
 DAY = 86400.0
 
@@ -141,14 +142,17 @@ def concat(a: Arrivals, b: Arrivals) -> Arrivals:
 
 
 def fitting_shapes(shapes: workload.GpuShapes, hosts: Fleet) -> workload.GpuShapes:
-    """Only GPU shapes that fit a usable GPU host of the cluster (of their model, if any)."""
+    """Only GPU shapes that fit a usable GPU host of the cluster (of their model, if any).
+
+    O(S F) for S shapes and F Pareto-maximal host shapes per model."""
     gpu = hosts.usable & (hosts.capacity[:, 4] > 0)
+    need = np.column_stack([shapes.cores, shapes.mem_gb, shapes.gpus])
+    have = hosts.capacity[:, [0, 1, 4]]
     ok = np.zeros(len(shapes.gpus), dtype=bool)
-    for i in range(len(ok)):
-        cand = gpu & ((hosts.gpu_model == shapes.model[i]) if shapes.model[i] else True)
-        cap = hosts.capacity[cand]
-        need = np.array([shapes.cores[i], shapes.mem_gb[i], shapes.gpus[i]])
-        ok[i] = bool((cap[:, [0, 1, 4]] >= need).all(axis=1).any()) if len(cap) else False
+    for model in np.unique(shapes.model):
+        rows = shapes.model == model
+        cand = gpu & ((hosts.gpu_model == model) if model else True)
+        ok[rows] = fits_any(need[rows], pareto_maximal(have[cand]))
     if not ok.any():
         return shapes
     return workload.GpuShapes(

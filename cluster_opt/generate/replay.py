@@ -128,10 +128,7 @@ def replay(
             host_pool[h] = k
             tree[host_leaf[h]] = capacity[h]
         for node in range(size[k] - 1, 0, -1):
-            for r in range(n_res):
-                tree[tree_off[k] + node, r] = max(
-                    tree[tree_off[k] + 2 * node, r], tree[tree_off[k] + 2 * node + 1, r]
-                )
+            _pull(tree, tree_off[k], node)
     unit_host = np.full(n_units, -1, dtype=np.int64)
     stack = np.empty(128, dtype=np.int64)
     for e in range(event_unit.shape[0]):
@@ -179,8 +176,14 @@ def _adjust(tree: np.ndarray, base: int, leaf: int, demand: np.ndarray, sign: fl
     node = leaf - base
     while node > 1:
         node //= 2
-        for r in range(tree.shape[1]):
-            tree[base + node, r] = max(tree[base + 2 * node, r], tree[base + 2 * node + 1, r])
+        _pull(tree, base, node)
+
+
+@njit(cache=True)
+def _pull(tree: np.ndarray, base: int, node: int) -> None:
+    """Set an inner node of the tree at ``base`` to the element-wise max of its children."""
+    for r in range(tree.shape[1]):
+        tree[base + node, r] = max(tree[base + 2 * node, r], tree[base + 2 * node + 1, r])
 
 
 def place(

@@ -53,11 +53,7 @@ class HourlyCost(Term):
         if not usable_zones.size:
             return None
         vm = float(self.cost[:, usable_zones].min(axis=1).sum())
-        cap = c.hosts.capacity[c.usable]
-        total = c.vms.demand.sum(axis=0)
-        hourly = c.prices.host_hourly[c.usable]
-        host = max(
-            (bounds.fractional_cover_cost(hourly, cap[:, r], total[r]) for r in range(cap.shape[1])),
-            default=0.0,
+        host = bounds.host_cost_cover(
+            c.prices.host_hourly[c.usable], c.hosts.capacity[c.usable], c.vms.demand.sum(axis=0)
         )
         return vm + (host if np.isfinite(host) else 0.0)
