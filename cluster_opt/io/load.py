@@ -169,7 +169,7 @@ def _build(
     host_index = {hid: i for i, hid in enumerate(host_ids)}
     gpu_models = _sorted_unique(h["gpu_model"])
     tenants = _sorted_unique(v["tenant"])
-    host_types = sorted({str(t) for t in h["type"]})
+    host_types = _sorted_unique(h["type"])
     aa_names = _sorted_unique(v["anti_affinity_group"])
     aff_names = _sorted_unique(v["affinity_group"])
 
