@@ -11,6 +11,7 @@ from cluster_opt.cli.render import print_evaluation, print_json
 from cluster_opt.evaluate import EvaluationConfig, Problem, evaluate
 from cluster_opt.io import load_snapshot, read_assignment
 
+ORDER = 30
 NAME = "evaluate"
 HELP = "score a placement (the current one, or --assignment) term by term with lower bounds"
 EXAMPLE = """example:

@@ -11,6 +11,7 @@ from cluster_opt.cli.render import console
 from cluster_opt.generate import GeneratorSettings, generate
 from cluster_opt.io import write_snapshot
 
+ORDER = 10
 NAME = "generate"
 HELP = "write a realistic synthetic cluster snapshot (same seed, same bytes)"
 EXAMPLE = """example:

@@ -6,14 +6,29 @@ Exit codes: 0 success; 1 invalid input (every problem is listed); 2 bad usage.
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
-from cluster_opt.cli import evaluate_cmd, generate_cmd, validate_cmd
+import cluster_opt.cli
 from cluster_opt.cli.render import console, print_issues
 from cluster_opt.io import SnapshotError
 
-COMMANDS = (generate_cmd, validate_cmd, evaluate_cmd)
+
+def _discover() -> tuple[ModuleType, ...]:
+    """Every ``cluster_opt.cli.*_cmd`` module, ordered by its ``ORDER`` (then name): adding a
+    sub-command is adding one module with NAME, HELP, EXAMPLE, ORDER, add_arguments, run."""
+    mods = [
+        importlib.import_module(f"cluster_opt.cli.{info.name}")
+        for info in pkgutil.iter_modules(cluster_opt.cli.__path__)
+        if info.name.endswith("_cmd")
+    ]
+    return tuple(sorted(mods, key=lambda m: (m.ORDER, m.NAME)))
+
+
+COMMANDS = _discover()
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from cluster_opt.cli.render import console
 from cluster_opt.io import load_snapshot
 
+ORDER = 20
 NAME = "validate"
 HELP = "check a snapshot; list every problem with file, row, id, column and reason"
 EXAMPLE = """example:
