@@ -44,8 +44,6 @@ class Problem:
         unknown = sorted(set(self.config.terms) - set(names))
         if unknown:
             raise ValueError(f"unknown term(s) in config: {unknown}; known: {names}")
-        for res in (*self.config.imbalance_resources, self.config.power_resource):
-            cluster.resource_index(res)  # raises KeyError naming the resource
         self.terms: list[Term] = [cls(self) for cls in classes]
         settings = [self._setting(c) for c in classes]
         self.weights = np.array([w for w, _ in settings], dtype=np.float64)

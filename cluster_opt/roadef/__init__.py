@@ -1,0 +1,1 @@
+"""ROADEF/EURO 2012 machine reassignment: parser, exact checker, adapter to our Problem."""
