@@ -1,5 +1,9 @@
 """Solvers: construction heuristics, repair, local search and annealing, CP-SAT, GA and
-NSGA-II behind one interface (:class:`~cluster_opt.solve.base.Solver`)."""
+NSGA-II behind one interface (:class:`~cluster_opt.solve.base.Solver`).
+
+Modules: ``construct`` (heuristics, insert, repair), ``delta`` and ``moves`` (delta
+evaluation), ``anneal``, ``cpsat``, ``ga``, ``nsga2``; ``run.solve`` picks and runs one.
+"""
 
 from cluster_opt.solve.base import (
     SOLVERS,
@@ -10,18 +14,5 @@ from cluster_opt.solve.base import (
     SolverSettings,
     register_solver,
 )
-from cluster_opt.solve.construct import Heuristic, construct, insert, repair
 
-__all__ = [
-    "SOLVERS",
-    "Archive",
-    "Deadline",
-    "Heuristic",
-    "Solution",
-    "Solver",
-    "SolverSettings",
-    "construct",
-    "insert",
-    "register_solver",
-    "repair",
-]
+__all__ = ["SOLVERS", "Archive", "Deadline", "Solution", "Solver", "SolverSettings", "register_solver"]

@@ -53,6 +53,7 @@ class Heuristic:
         for k in KEYS:
             if text.endswith(f"-{k}") and text != "bcs-l2":
                 text, key = text[: -len(k) - 1], k
+                break
         if text not in RULES:
             raise ValueError(
                 f"unknown heuristic {name!r}; rules: {', '.join(RULES)}, optionally -{'|-'.join(KEYS)}"
@@ -110,6 +111,18 @@ def make_units(rules: PlacementRules, vms: np.ndarray, x: np.ndarray) -> Units:
     return Units(ptr, members, np.ascontiguousarray(demand, dtype=np.float64), fixed, gpu.astype(bool))
 
 
+def torn_groups(rules: PlacementRules) -> np.ndarray:
+    """bool[A]: affinity groups whose pinned members sit on different hosts, so that no
+    host can take the whole group without moving a pinned VM. O(M)."""
+    n_aff = len(rules.a_ptr) - 1
+    pinned = rules.a_members[rules.pinned[rules.a_members]]
+    lo = np.full(n_aff, np.iinfo(np.int64).max)
+    hi = np.full(n_aff, -1, dtype=np.int64)
+    np.minimum.at(lo, rules.vm_affinity[pinned], rules.current[pinned])
+    np.maximum.at(hi, rules.vm_affinity[pinned], rules.current[pinned])
+    return hi > lo
+
+
 def unit_sequence(units: Units, key: str | None, scale: np.ndarray) -> np.ndarray:
     """int64[U]: units with a fixed host first, then the rest in snapshot order or by
     decreasing size (stable). O(U log U)."""
@@ -149,9 +162,13 @@ def place(
     (O(n R log H) for first fit, O(n H_open R) for best fit, O(n^2 R) bin-centric)."""
     rules = PlacementRules.of(problem)
     h = heuristic if isinstance(heuristic, Heuristic) else Heuristic.parse(heuristic)
-    units = make_units(rules, vms, x)
+    vms = np.asarray(vms, dtype=np.int64)
+    aff = rules.vm_affinity[vms]
+    torn = np.isin(aff, np.flatnonzero(torn_groups(rules)))  # they fit nowhere
+    n_torn = len(np.unique(aff[torn]))
+    units = make_units(rules, vms[~torn], x)
     if not len(units):
-        return 0
+        return n_torn
     allowed = rules.usable.copy()
     if forbidden is not None:
         allowed &= ~np.asarray(forbidden, dtype=bool)
@@ -167,7 +184,7 @@ def place(
     groups = (rules.vm_group, rules.g_ptr, rules.g_members, rules.g_level, rules.g_limit, rules.domains)
     choice = packing.CHOICES[h.choice]
     if h.bin_centric:
-        return int(
+        return n_torn + int(
             packing.bin_centric(
                 seq,
                 choice,
@@ -185,7 +202,7 @@ def place(
         )
     rank = np.full(len(allowed), -1, dtype=np.int64)
     rank[order] = np.arange(len(order))
-    return int(
+    return n_torn + int(
         packing.place_units(
             seq,
             choice,

@@ -34,6 +34,7 @@ TERM_NAMES = (
     "migrations",
     "migration_gb",
     "imbalance",
+    "consolidation",
 )
 
 
@@ -197,6 +198,15 @@ def reference_values(
         util = [min(max(load[h][r] / cap[h][r], 0.0), 1.0) for r in idx if cap[h][r] > 0]
         spreads.append(max(util) - min(util) if len(util) >= 2 else 0.0)
     out["imbalance"] = sum(spreads) / len(spreads) if spreads else 0.0
+
+    # consolidation: powered hosts count 1 - (mean clipped utilisation over the resources
+    # the host has)^2
+    total = 0.0
+    for h in powered:
+        util = [min(max(load[h][r] / cap[h][r], 0.0), 1.0) for r in range(n_res) if cap[h][r] > 0]
+        fill = sum(util) / len(util) if util else 0.0
+        total += 1.0 - fill * fill
+    out["consolidation"] = total
     return out
 
 

@@ -2,6 +2,7 @@
 
 from cluster_opt.evaluate.terms import (  # noqa: F401  (imported to register)
     capacity,
+    consolidation,
     cost,
     groups,
     imbalance,

@@ -1,0 +1,22 @@
+"""Every solver, registered by importing its module (``SOLVERS`` name -> class)."""
+
+from __future__ import annotations
+
+import importlib
+
+from cluster_opt.solve.base import SOLVERS, Solver
+
+#: Modules whose import registers a solver.
+MODULES = (
+    "cluster_opt.solve.anneal",
+    "cluster_opt.solve.cpsat.exact",
+    "cluster_opt.solve.ga",
+    "cluster_opt.solve.nsga2",
+)
+
+
+def solvers() -> dict[str, type[Solver]]:
+    """name -> Solver class for every solver of the library."""
+    for module in MODULES:
+        importlib.import_module(module)
+    return dict(SOLVERS)

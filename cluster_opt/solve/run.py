@@ -1,0 +1,72 @@
+"""Run one algorithm on a problem within a time budget: a construction heuristic, a
+solver from the registry, or ``auto``.
+
+``auto`` seeds from the current placement (repaired) and the construction heuristics,
+keeps the best, and spends the rest of the budget in the exact CP-SAT model when the
+problem is small enough to solve outright, else in simulated annealing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from cluster_opt.evaluate import Evaluator, Problem
+from cluster_opt.solve import construct
+from cluster_opt.solve.base import Deadline, Solution, Solver
+from cluster_opt.solve.registry import solvers
+
+#: Heuristics tried for seeds (cheap ones; bin-centric only on small problems).
+SEED_HEURISTICS = ("ffd", "bfd", "wfd", "dpd", "bfd-max", "ffd-sum")
+#: Up to this many VM-host pairs the exact model is tried by ``auto``.
+EXACT_PAIRS = 40_000
+
+
+def seed_solutions(problem: Problem) -> np.ndarray:
+    """int32[S, V]: the current placement repaired (when there is one) and one solution
+    per seed heuristic (plus the bin-centric ones below 3,000 VMs)."""
+    c = problem.cluster
+    seeds = []
+    if (c.vms.current >= 0).any():
+        seeds.append(construct.repair(problem, c.current_assignment()))
+    names = SEED_HEURISTICS + (("bcs-dp", "bcs-l2") if c.n_vms <= 3000 else ())
+    seeds += [construct.construct(problem, h) for h in names]
+    return np.stack(seeds).astype(np.int32)
+
+
+def algorithms() -> list[str]:
+    """Every name ``solve`` accepts."""
+    return ["auto", *construct.RULES, *sorted(solvers())]
+
+
+def solve(
+    problem: Problem,
+    algo: str = "auto",
+    *,
+    seconds: float = 10.0,
+    seed: int = 0,
+    seeds: np.ndarray | None = None,
+    settings: Mapping[str, Any] | None = None,
+    cancel: threading.Event | None = None,
+) -> tuple[Solution, Solver | None]:
+    """Best solution found by ``algo`` within ``seconds`` (and the solver, for its
+    statistics; None for a heuristic). Raises ValueError for an unknown algorithm."""
+    deadline = Deadline(seconds, cancel)
+    registry = solvers()
+    if algo not in registry and algo != "auto":
+        try:
+            construct.Heuristic.parse(algo)
+        except ValueError:
+            raise ValueError(f"unknown algorithm {algo!r}; choose from {', '.join(algorithms())}") from None
+        x = construct.construct(problem, algo)
+        ev = Evaluator(problem).batch(x[None])
+        return Solution(x, float(ev.score[0]), bool(ev.feasible[0])), None
+    pool = seed_solutions(problem) if seeds is None else np.asarray(seeds, dtype=np.int32)
+    if algo == "auto":
+        pairs = problem.cluster.n_vms * int(problem.cluster.usable.sum())
+        algo = "cpsat" if pairs <= EXACT_PAIRS else "anneal"
+    solver = registry[algo](problem, pool, seed=seed, settings=settings)
+    return solver.run(deadline), solver
