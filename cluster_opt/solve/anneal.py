@@ -22,7 +22,7 @@ from pydantic import Field
 
 from cluster_opt.solve import construct, moves
 from cluster_opt.solve.base import Deadline, Solver, SolverSettings, register_solver
-from cluster_opt.solve.delta import DeltaModel, apply_move, init_state
+from cluster_opt.solve.delta import DeltaModel, init_state
 
 METROPOLIS, LATE = 0, 1
 #: Hard score at or below this counts as feasible (float noise of incremental sums).
@@ -38,6 +38,7 @@ class AnnealSettings(SolverSettings):
     p_shift: float = Field(default=0.6, ge=0)
     p_swap: float = Field(default=0.3, ge=0)
     p_empty: float = Field(default=0.1, ge=0)
+    p_relieve: float = Field(default=0.0, ge=0, description="min-conflicts moves off overloaded hosts")
     candidates: int = Field(default=8, ge=1, description="targets tried per VM when emptying a host")
     chunk: int = Field(default=20000, ge=100, description="iterations per step")
     iterations: int | None = Field(default=None, ge=1, description="budget in iterations (reproducible)")
@@ -65,6 +66,7 @@ def anneal_chunk(
     m,
     s,
     movable,
+    movable_mask,
     usable,
     pinned,
     n_iter,
@@ -80,11 +82,13 @@ def anneal_chunk(
     journal_h,
     buf_v,
     buf_h,
+    stop_feasible,
 ):
     """Run ``n_iter`` iterations at temperatures falling geometrically from ``t_start`` to
     ``t_end``. ``best`` float64[2] holds the best (soft, hard) and is updated; accepted
-    single moves are appended to the journal. Returns (journal length, journal length at the
-    last new best or -1, accepted moves, iterations done)."""
+    single moves are appended to the journal. With ``stop_feasible`` it returns as soon as
+    the hard score reaches zero. Returns (journal length, journal length at the last new
+    best or -1, accepted moves, iterations done)."""
     n_j = 0
     best_at = -1
     accepted = 0
@@ -103,6 +107,8 @@ def anneal_chunk(
             n = moves.shift(m, s, movable, usable, buf_v, buf_h, acc)
         elif u < probs[1]:
             n = moves.swap(m, s, movable, buf_v, buf_h, acc)
+        elif u < probs[2]:
+            n = moves.relieve(m, s, movable_mask, usable, candidates, buf_v, buf_h, acc)
         else:
             n = moves.empty_host(m, s, pinned, candidates, buf_v, buf_h, acc)
             if n < 0:
@@ -127,6 +133,8 @@ def anneal_chunk(
                 best[0] = s.acc[0]
                 best[1] = s.acc[1]
                 best_at = n_j
+            if stop_feasible and s.acc[1] <= HARD_TOL:
+                break
         else:
             moves.undo(m, s, buf_v, buf_h, n)
         if acceptance == LATE:
@@ -144,8 +152,9 @@ def _replay(x, journal_v, journal_h, n):
 
 
 @njit(cache=True)
-def _calibrate(m, s, movable, usable, samples, buf_v, buf_h):
-    """Median positive soft change of random shifts that keep the hard score (undone)."""
+def _calibrate(m, s, movable, usable, samples, buf_v, buf_h, with_hard=False):
+    """Median positive change of random shifts (undone): of the soft score over shifts that
+    keep the hard score, or of the total with ``with_hard``."""
     acc = np.zeros(2)
     out = np.empty(samples)
     k = 0
@@ -156,10 +165,19 @@ def _calibrate(m, s, movable, usable, samples, buf_v, buf_h):
         acc[1] = 0.0
         n = moves.shift(m, s, movable, usable, buf_v, buf_h, acc)
         moves.undo(m, s, buf_v, buf_h, n)
-        if n and abs(acc[1]) <= HARD_TOL and acc[0] > 0:
-            out[k] = acc[0]
+        change = acc[0] + acc[1] if with_hard else acc[0]
+        if n and (with_hard or abs(acc[1]) <= HARD_TOL) and change > 0:
+            out[k] = change
             k += 1
     return np.median(out[:k]) if k else 1.0
+
+
+def move_probabilities(shift: float, swap: float, relieve: float, empty: float) -> np.ndarray:
+    """Cumulative probabilities of the move types, in the order anneal_chunk draws them."""
+    p = np.array([shift, swap, relieve, empty], dtype=np.float64)
+    if p.sum() <= 0:
+        raise ValueError("at least one move probability must be positive")
+    return np.cumsum(p / p.sum())
 
 
 @register_solver
@@ -190,9 +208,7 @@ class Anneal(Solver):
         self.journal_h = np.empty_like(self.journal_v)
         _seed(int(self.rng.integers(2**31 - 1)))
         st = self.settings
-        self.probs = np.cumsum(
-            np.array([st.p_shift, st.p_swap, st.p_empty]) / (st.p_shift + st.p_swap + st.p_empty)
-        )
+        self.probs = move_probabilities(st.p_shift, st.p_swap, st.p_relieve, st.p_empty)
         if len(self.movable) and len(self.usable):
             self.t0 = st.t0 or _calibrate(
                 m, self.state_, self.movable, self.usable, 256, self.buf_v, self.buf_h
@@ -239,10 +255,11 @@ class Anneal(Solver):
         t_end = self._temperature(frac_end) if st.iterations else t_start * 0.999
         s = self.state_
         start_x = s.x.copy()
-        n_j, best_at, accepted, done = anneal_chunk(
+        _, best_at, accepted, done = anneal_chunk(
             self.delta.model,
             s,
             self.movable,
+            ~self.pinned,
             self.usable,
             self.pinned,
             n_iter,
@@ -258,6 +275,7 @@ class Anneal(Solver):
             self.journal_h,
             self.buf_v,
             self.buf_h,
+            False,
         )
         self.temperature = t_start
         self.iterations += done

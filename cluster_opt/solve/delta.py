@@ -60,7 +60,7 @@ Model = namedtuple(
         "cap",  # float64[H, R]
         "demand",  # float64[V, R]
         "cap_tol",  # float64[H, R] capacity + the evaluator's slack
-        "over_w",  # float64[R] weight of one unit of overload per resource
+        "over_w",  # float64[H, R] weight of one unit of overload (per host: searches may adapt it)
         "over_hard",  # bool
         "zone_cost",  # float64[V, Z] weighted price + latency of v in zone z
         "host_zone",  # int64[H]
@@ -174,7 +174,7 @@ def _build(problem: Problem) -> Model:
     imb_res = np.array([c.resource_index(r) for r in problem.config.imbalance_resources], dtype=np.int64)
     g_ptr, g_members = problem.anti_affinity_csr
     a_ptr, a_members = problem.affinity_csr
-    over_w = (get("capacity") / problem.resource_scale).astype(np.float64)
+    over_w = np.tile(get("capacity") / problem.resource_scale, (n_hosts, 1)).astype(np.float64)
     return Model(
         cap=cap,
         demand=demand,
@@ -267,7 +267,7 @@ def host_cost(m, h, load, count):
     over = 0.0
     for r in range(load.shape[0]):
         if load[r] > m.cap_tol[h, r]:
-            over += (load[r] - m.cap_tol[h, r]) * m.over_w[r]
+            over += (load[r] - m.cap_tol[h, r]) * m.over_w[h, r]
     if m.over_hard:
         return soft, over
     return soft + over, 0.0

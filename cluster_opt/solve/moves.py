@@ -79,7 +79,7 @@ def swap(m, s, movable, buf_v, buf_h, acc):
 
 @njit(cache=True, _nrt=False)
 def _fits(m, s, h, v) -> bool:
-    for r in range(s.load.shape[1]):
+    for r in range(s.load.shape[1]):  # noqa: SIM110 (numba compiles the loop, not all())
         if s.load[h, r] + m.demand[v, r] > m.cap_tol[h, r]:
             return False
     return True
@@ -127,3 +127,46 @@ def empty_host(m, s, pinned, candidates, buf_v, buf_h, acc):
             return -n
         n = _do(m, s, v, dst, buf_v, buf_h, n, acc)
     return n
+
+
+@njit(cache=True, _nrt=False)
+def _overload(m, s, h) -> float:
+    total = 0.0
+    for r in range(s.load.shape[1]):
+        if s.load[h, r] > m.cap_tol[h, r]:
+            total += (s.load[h, r] - m.cap_tol[h, r]) / m.cap[h, r]
+    return total
+
+
+@njit(cache=True, _nrt=False)
+def relieve(m, s, movable_mask, usable, samples, buf_v, buf_h, acc):
+    """Min-conflicts move: of ``samples`` random hosts take the most overloaded, and move a
+    random movable VM of it to a random host, or swap it with a random VM of another host.
+    O(samples R + VMs on the host)."""
+    src = -1
+    worst = 0.0
+    for _ in range(samples):
+        h = usable[np.random.randint(usable.shape[0])]
+        o = _overload(m, s, h)
+        if o > worst:
+            worst = o
+            src = h
+    if src < 0:
+        return 0
+    k = np.random.randint(s.count[src])
+    v = s.head[src]
+    for _ in range(k):
+        v = s.nxt[v]
+    if not movable_mask[v] or m.vm_aff[v] >= 0:
+        return 0
+    if np.random.random() < 0.5:
+        dst = usable[np.random.randint(usable.shape[0])]
+        if dst == src:
+            return 0
+        return _do(m, s, v, dst, buf_v, buf_h, 0, acc)
+    w = np.random.randint(s.x.shape[0])
+    hw = s.x[w]
+    if hw < 0 or hw == src or not movable_mask[w] or m.vm_aff[w] >= 0:
+        return 0
+    n = _do(m, s, v, hw, buf_v, buf_h, 0, acc)
+    return _do(m, s, w, src, buf_v, buf_h, n, acc)

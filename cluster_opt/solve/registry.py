@@ -9,6 +9,7 @@ from cluster_opt.solve.base import SOLVERS, Solver
 #: Modules whose import registers a solver.
 MODULES = (
     "cluster_opt.solve.anneal",
+    "cluster_opt.solve.reduce",
     "cluster_opt.solve.cpsat.exact",
     "cluster_opt.solve.ga",
     "cluster_opt.solve.nsga2",

@@ -2,8 +2,9 @@
 solver from the registry, or ``auto``.
 
 ``auto`` seeds from the current placement (repaired) and the construction heuristics,
-keeps the best, and spends the rest of the budget in the exact CP-SAT model when the
-problem is small enough to solve outright, else in simulated annealing.
+then runs two phases, each starting from the best solution so far: host reduction
+(:mod:`cluster_opt.solve.reduce`) for half the budget, then the exact CP-SAT model when
+the problem is small enough to solve outright, else simulated annealing.
 """
 
 from __future__ import annotations
@@ -65,8 +66,15 @@ def solve(
         ev = Evaluator(problem).batch(x[None])
         return Solution(x, float(ev.score[0]), bool(ev.feasible[0])), None
     pool = seed_solutions(problem) if seeds is None else np.asarray(seeds, dtype=np.int32)
-    if algo == "auto":
-        pairs = problem.cluster.n_vms * int(problem.cluster.usable.sum())
-        algo = "cpsat" if pairs <= EXACT_PAIRS else "anneal"
-    solver = registry[algo](problem, pool, seed=seed, settings=settings)
-    return solver.run(deadline), solver
+    if algo != "auto":
+        solver = registry[algo](problem, pool, seed=seed, settings=settings)
+        return solver.run(deadline), solver
+    pairs = problem.cluster.n_vms * int(problem.cluster.usable.sum())
+    phases = [("reduce", 0.5), ("cpsat" if pairs <= EXACT_PAIRS else "anneal", 1.0)]
+    solver = None
+    for i, (name, share) in enumerate(phases):
+        solver = registry[name](problem, pool, seed=seed + i)
+        solver.run(deadline.within(share * deadline.remaining()))
+        pool = solver.elites(4)
+    assert solver is not None
+    return solver.best(), solver
