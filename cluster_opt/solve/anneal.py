@@ -67,6 +67,7 @@ def anneal_chunk(
     s,
     movable,
     movable_mask,
+    focus,
     usable,
     pinned,
     n_iter,
@@ -108,7 +109,7 @@ def anneal_chunk(
         elif u < probs[1]:
             n = moves.swap(m, s, movable, buf_v, buf_h, acc)
         elif u < probs[2]:
-            n = moves.relieve(m, s, movable_mask, usable, candidates, buf_v, buf_h, acc)
+            n = moves.relieve(m, s, movable_mask, focus, usable, candidates, buf_v, buf_h, acc)
         else:
             n = moves.empty_host(m, s, pinned, candidates, buf_v, buf_h, acc)
             if n < 0:
@@ -170,6 +171,11 @@ def _calibrate(m, s, movable, usable, samples, buf_v, buf_h, with_hard=False):
             out[k] = change
             k += 1
     return np.median(out[:k]) if k else 1.0
+
+
+def overloaded(m, s) -> np.ndarray:
+    """int64[k]: hosts over capacity in some resource in state ``s``. O(H R)."""
+    return np.flatnonzero((s.load > m.cap_tol).any(axis=1)).astype(np.int64)
 
 
 def move_probabilities(shift: float, swap: float, relieve: float, empty: float) -> np.ndarray:
@@ -260,6 +266,7 @@ class Anneal(Solver):
             s,
             self.movable,
             ~self.pinned,
+            overloaded(self.delta.model, s),
             self.usable,
             self.pinned,
             n_iter,

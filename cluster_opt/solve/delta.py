@@ -465,3 +465,19 @@ def init_state(m, s):
     for v in range(n_vms):
         if target[v] >= 0:
             apply_move(m, s, v, target[v])
+
+
+@njit(cache=True)
+def raise_overload_weights(m, s, factor):
+    """Breakout: multiply the overload weight of every (host, resource) now over capacity
+    by ``factor`` and update the score to match. O(H R)."""
+    for h in range(s.load.shape[0]):
+        for r in range(s.load.shape[1]):
+            over = s.load[h, r] - m.cap_tol[h, r]
+            if over > 0:
+                change = over * m.over_w[h, r] * (factor - 1.0)
+                m.over_w[h, r] *= factor
+                if m.over_hard:
+                    s.acc[1] += change
+                else:
+                    s.acc[0] += change

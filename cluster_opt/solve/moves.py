@@ -134,19 +134,32 @@ def _overload(m, s, h) -> float:
     total = 0.0
     for r in range(s.load.shape[1]):
         if s.load[h, r] > m.cap_tol[h, r]:
-            total += (s.load[h, r] - m.cap_tol[h, r]) / m.cap[h, r]
+            total += (s.load[h, r] - m.cap_tol[h, r]) * m.over_w[h, r]
     return total
 
 
 @njit(cache=True, _nrt=False)
-def relieve(m, s, movable_mask, usable, samples, buf_v, buf_h, acc):
-    """Min-conflicts move: of ``samples`` random hosts take the most overloaded, and move a
-    random movable VM of it to a random host, or swap it with a random VM of another host.
-    O(samples R + VMs on the host)."""
+def _added_overload(m, s, h, v) -> float:
+    total = 0.0
+    for r in range(s.load.shape[1]):
+        after = s.load[h, r] + m.demand[v, r]
+        if after > m.cap_tol[h, r]:
+            total += (after - max(s.load[h, r], m.cap_tol[h, r])) * m.over_w[h, r]
+    return total
+
+
+@njit(cache=True, _nrt=False)
+def relieve(m, s, movable_mask, focus, usable, samples, buf_v, buf_h, acc):
+    """Min-conflicts move: of ``samples`` random hosts from ``focus`` (hosts that were
+    overloaded recently) take the most overloaded and move a random movable VM of it to
+    the one of ``samples`` random hosts where it adds the least overload, or swap it with a
+    random VM of such a host. O(samples R + VMs on the host)."""
+    if focus.shape[0] == 0:
+        return 0
     src = -1
     worst = 0.0
     for _ in range(samples):
-        h = usable[np.random.randint(usable.shape[0])]
+        h = focus[np.random.randint(focus.shape[0])]
         o = _overload(m, s, h)
         if o > worst:
             worst = o
@@ -159,14 +172,24 @@ def relieve(m, s, movable_mask, usable, samples, buf_v, buf_h, acc):
         v = s.nxt[v]
     if not movable_mask[v] or m.vm_aff[v] >= 0:
         return 0
-    if np.random.random() < 0.5:
-        dst = usable[np.random.randint(usable.shape[0])]
-        if dst == src:
-            return 0
-        return _do(m, s, v, dst, buf_v, buf_h, 0, acc)
-    w = np.random.randint(s.x.shape[0])
-    hw = s.x[w]
-    if hw < 0 or hw == src or not movable_mask[w] or m.vm_aff[w] >= 0:
+    dst = -1
+    least = np.inf
+    for _ in range(samples):
+        h = _target(s, usable, s.x.shape[0])
+        if h == src:
+            continue
+        o = _added_overload(m, s, h, v)
+        if o < least:
+            least = o
+            dst = h
+    if dst < 0:
         return 0
-    n = _do(m, s, v, hw, buf_v, buf_h, 0, acc)
+    if least == 0.0 or s.count[dst] == 0 or np.random.random() < 0.5:
+        return _do(m, s, v, dst, buf_v, buf_h, 0, acc)
+    w = s.head[dst]  # swap with a random VM of the destination
+    for _ in range(np.random.randint(s.count[dst])):
+        w = s.nxt[w]
+    if not movable_mask[w] or m.vm_aff[w] >= 0:
+        return 0
+    n = _do(m, s, v, dst, buf_v, buf_h, 0, acc)
     return _do(m, s, w, src, buf_v, buf_h, n, acc)

@@ -28,9 +28,10 @@ from cluster_opt.solve.anneal import (
     _seed,
     anneal_chunk,
     move_probabilities,
+    overloaded,
 )
 from cluster_opt.solve.base import Deadline, Solver, SolverSettings, register_solver
-from cluster_opt.solve.delta import DeltaModel, init_state
+from cluster_opt.solve.delta import DeltaModel, raise_overload_weights
 from cluster_opt.solve.rules import PlacementRules
 
 
@@ -239,6 +240,7 @@ class Reduce(Solver):
                 s,
                 self.movable,
                 ~self.pinned,
+                overloaded(m, s),
                 keep,
                 self.pinned,
                 st.chunk,
@@ -258,10 +260,8 @@ class Reduce(Solver):
             )
             if best_at >= 0 and best_pair[1] <= HARD_TOL:
                 return self._keep(_replay(start, self.journal_v, self.journal_h, best_at))
-            if st.breakout > 0:  # breakout: make the overload that stays expensive, rescore
-                over = s.load > m.cap_tol
-                m.over_w[over] *= 1.0 + st.breakout
-                init_state(m, s)
+            if st.breakout > 0:  # breakout: make the overload that stays expensive
+                raise_overload_weights(m, s, 1.0 + st.breakout)
                 best_pair[:] = (s.acc[0], s.acc[1])
         return False
 
