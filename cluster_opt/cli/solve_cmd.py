@@ -20,7 +20,7 @@ NAME = "solve"
 HELP = "place VMs with one algorithm (ffd, bfd, anneal, cpsat, lns, ga, nsga2, auto) within a time budget"
 EXAMPLE = """example:
   cluster-opt solve snap --algo anneal --time 30 --seed 1 --out runs/solve
-  cluster-opt solve ../shared/data/bpplib_1d/instances/Hard28/Hard28_BPP14.txt --algo auto --time 10 --out runs/h14
+  cluster-opt solve ../shared/data/bpplib_1d/instances/Hard28/Hard28_BPP14.txt --time 10 --out runs/h14
 
 INPUT is a snapshot directory, a .vbp vector packing file or a BPPLIB 1-D file (identical
 hosts; the objective is the number of active hosts). Writes DIR/assignment.csv (vm, host)

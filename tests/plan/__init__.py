@@ -1,0 +1,1 @@
+"""Tests of cluster_opt.plan (the planner) and cluster_opt.validate_plan (its checker)."""
