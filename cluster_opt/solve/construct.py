@@ -255,7 +255,7 @@ def _evict_violators(
     allowed,
     cap,
     demand,
-    scale,
+    size_order,
     pinned,
     current,
     host_model,
@@ -272,7 +272,7 @@ def _evict_violators(
     """Unplace VMs (never pinned ones) until no hard rule is broken: pinned VMs back on
     their host; VMs on hosts not allowed or without their GPU model; split affinity groups
     (all members not pinned); replicas above their group's limit; then VMs on overloaded
-    hosts, largest first. O(V + H R + sum of group sizes squared + V log V)."""
+    hosts, largest first (``size_order``). O(V R + H R + sum of group sizes squared)."""
     n_vms = x.shape[0]
     for v in range(n_vms):
         if pinned[v]:
@@ -311,11 +311,7 @@ def _evict_violators(
         if x[v] >= 0:
             for r in range(cap.shape[1]):
                 load[x[v], r] += demand[v, r]
-    size = np.zeros(n_vms)
-    for v in range(n_vms):
-        for r in range(cap.shape[1]):
-            size[v] += demand[v, r] / scale[r]
-    for v in np.argsort(-size):
+    for v in size_order:
         h = x[v]
         if h < 0 or pinned[v]:
             continue
@@ -349,7 +345,7 @@ def repair(
         allowed,
         rules.capacity,
         rules.demand,
-        rules.scale,
+        rules.size_order,
         rules.pinned,
         rules.current,
         rules.host_model,

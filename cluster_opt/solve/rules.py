@@ -40,6 +40,7 @@ class PlacementRules:
     a_ptr: np.ndarray  # int64[A + 1]
     a_members: np.ndarray  # int64[...]
     host_order: np.ndarray  # int64[H'] usable hosts, preferred first (see host_preference)
+    size_order: np.ndarray  # int64[V] VMs by decreasing normalised size (summed over resources)
 
     @classmethod
     def of(cls, problem: Problem) -> PlacementRules:
@@ -81,6 +82,7 @@ class PlacementRules:
             a_ptr=a_ptr,
             a_members=a_members,
             host_order=host_preference(problem, usable, host_has_gpu),
+            size_order=np.argsort(-(c.vms.demand / problem.resource_scale).sum(axis=1), kind="stable"),
         )
 
 

@@ -67,7 +67,10 @@ def solve(
         return Solution(x, float(ev.score[0]), bool(ev.feasible[0])), None
     pool = seed_solutions(problem) if seeds is None else np.asarray(seeds, dtype=np.int32)
     if algo != "auto":
-        solver = registry[algo](problem, pool, seed=seed, settings=settings)
+        chosen = dict(settings or {})
+        if seeds is None and "heuristics" in registry[algo].Settings.model_fields:
+            chosen.setdefault("heuristics", [])  # the pool already holds the heuristics' solutions
+        solver = registry[algo](problem, pool, seed=seed, settings=chosen)
         return solver.run(deadline), solver
     pairs = problem.cluster.n_vms * int(problem.cluster.usable.sum())
     phases = [("reduce", 0.5), ("cpsat" if pairs <= EXACT_PAIRS else "anneal", 1.0)]
