@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from cluster_opt.cli.plan_cmd import add_plan_options, finish, prepare
 from cluster_opt.cli.render import console
-from cluster_opt.plan import build_plan, plan_document
-from cluster_opt.plan.drain import drain_target, drained_hosts
+from cluster_opt.plan import plan_document
+from cluster_opt.plan.drain import drained_hosts, plan_drain
 
 ORDER = 61
 NAME = "drain"
@@ -43,24 +41,8 @@ def run(args: argparse.Namespace) -> int:
     cluster, problem, settings, previous = prepare(args)
     hosts = [h.strip() for h in args.hosts.split(",") if h.strip()] if args.hosts else None
     drained = drained_hosts(cluster, hosts=hosts, rack=args.rack, zone=args.zone)
-    drain = drain_target(problem, drained)
-    plan = build_plan(problem, drain.target, settings, previous, forbidden=drained)
-    left = np.flatnonzero(np.isin(plan.final, drain.hosts))
-    complete = not len(left)
-    ids = cluster.vms.ids
-    host_ids = cluster.hosts.ids
-    section = {
-        "hosts": [str(host_ids[h]) for h in drain.hosts],
-        "complete": complete,
-        "vms_to_move": int(len(drain.moving) + len(drain.blocking)),
-        "heuristic": drain.heuristic,
-        "blocking_vms": [
-            {"vm": str(ids[v]), "host": str(host_ids[cluster.vms.current[v]]), "reason": r}
-            for v, r in zip(drain.blocking.tolist(), drain.reasons, strict=True)
-        ],
-        "explanation": drain.explanation,
-        "left_on_drained_hosts": len(left),
-    }
+    drain, plan, section = plan_drain(problem, drained, settings, previous)
+    complete = section["complete"]
     doc = plan_document(plan, cluster, command="drain", snapshot=str(args.snapshot), drain=section)
     if not args.json:
         out = console()

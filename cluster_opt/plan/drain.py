@@ -20,6 +20,8 @@ import numpy as np
 from cluster_opt.evaluate import Problem
 from cluster_opt.evaluate.kernels import loads_and_counts
 from cluster_opt.model import Cluster, SpreadLevel
+from cluster_opt.plan.planner import Plan, build_plan
+from cluster_opt.plan.settings import PlanSettings
 from cluster_opt.solve.construct import insert
 
 #: Heuristics tried for the re-insertion, best fit decreasing first.
@@ -266,3 +268,29 @@ class _Explainer:
             f"{len(blocking)} of {len(on)} VMs on the drained hosts cannot move (listed with their reason)"
         )
         return lines
+
+
+def plan_drain(
+    problem: Problem, drained: np.ndarray, settings: PlanSettings, previous: dict | None = None
+) -> tuple[DrainTarget, Plan, dict]:
+    """The drain target, the safe plan to it (drained hosts forbidden as destinations), and
+    the plan.json ``drain`` section: hosts, whether the plan empties them, and the blocking
+    VMs with their reason."""
+    c = problem.cluster
+    drain = drain_target(problem, drained)
+    plan = build_plan(problem, drain.target, settings, previous, forbidden=drained)
+    left = np.flatnonzero(np.isin(plan.final, drain.hosts))
+    ids, host_ids = c.vms.ids, c.hosts.ids
+    section = {
+        "hosts": [str(host_ids[h]) for h in drain.hosts],
+        "complete": not len(left),
+        "vms_to_move": int(len(drain.moving) + len(drain.blocking)),
+        "heuristic": drain.heuristic,
+        "blocking_vms": [
+            {"vm": str(ids[v]), "host": str(host_ids[c.vms.current[v]]), "reason": r}
+            for v, r in zip(drain.blocking.tolist(), drain.reasons, strict=True)
+        ],
+        "explanation": drain.explanation,
+        "left_on_drained_hosts": len(left),
+    }
+    return drain, plan, section

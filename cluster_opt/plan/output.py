@@ -168,11 +168,17 @@ def write_plan(
     requested.parquet (what was asked) into directory ``out``, all or nothing."""
     out = Path(out)
     with atomic_directory(out, overwrite=overwrite) as tmp:
-        (tmp / PLAN_JSON).write_text(json.dumps(document, indent=1, default=_json_default) + "\n")
-        write_table(moves_frame(plan, cluster), tmp / PLAN_PARQUET)
-        write_assignment(tmp / TARGET_FILE, cluster, plan.final)
-        write_assignment(tmp / REQUESTED_FILE, cluster, plan.requested)
+        write_plan_files(tmp, plan, cluster, document)
     return out
+
+
+def write_plan_files(directory: Path, plan: Plan, cluster: Cluster, document: dict[str, Any]) -> None:
+    """The plan files into an existing (temporary) directory: callers that write more
+    files beside them (the jobs) own the atomic rename."""
+    (directory / PLAN_JSON).write_text(json.dumps(document, indent=1, default=_json_default) + "\n")
+    write_table(moves_frame(plan, cluster), directory / PLAN_PARQUET)
+    write_assignment(directory / TARGET_FILE, cluster, plan.final)
+    write_assignment(directory / REQUESTED_FILE, cluster, plan.requested)
 
 
 def _json_default(value: object) -> object:
