@@ -89,3 +89,12 @@ def print_evaluation(ev: Evaluation, out: Console | None = None, title: str = "e
 
 def print_json(obj: Any) -> None:
     print(json.dumps(obj, indent=2, sort_keys=False, default=float))
+
+
+def plan_line(summary: dict) -> str:
+    """One line on a written plan: moves, waves, estimated time, what was held back."""
+    return (
+        f"plan: {summary['moves']:,} moves in {summary['waves']:,} waves, "
+        f"estimated {summary['estimated_seconds'] / 60:.1f} min; complete: {summary['complete']}; "
+        f"blocked {summary['blocked']}, skipped {summary['skipped']}; validator: safe"
+    )

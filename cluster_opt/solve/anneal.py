@@ -229,21 +229,27 @@ class Anneal(Solver):
         self.cycle_start = 0.0  # budget share at which the current cooling cycle began
         self.last_best = 0.0  # budget share at the last new best
         self.temperature = self.t0
+        self.t_top = self.t0  # top of the current cooling cycle
 
     def _fraction(self, deadline: Deadline) -> float:
         if self.settings.iterations:
             return min(self.iterations / self.settings.iterations, 1.0)
         return deadline.fraction()
 
-    def _temperature(self, frac: float) -> float:
+    def _maybe_reheat(self, frac: float) -> None:
+        """Adaptive cooling: restart the cycle at ``reheat_ratio`` x t0 after ``reheat_after``
+        of the budget without a new best (not in the last tenth)."""
         st = self.settings
         if st.cooling == "adaptive" and frac - self.last_best > st.reheat_after and frac < 0.9:
             self.cycle_start = frac
             self.last_best = frac
-            self.t_cycle = self.t0 * st.reheat_ratio
-        t_top = getattr(self, "t_cycle", self.t0)
+            self.t_top = self.t0 * st.reheat_ratio
+
+    def _temperature(self, frac: float) -> float:
+        """Temperature at budget share ``frac``: geometric from the cycle's top to
+        ``t_end_ratio`` of it at the end of the budget."""
         span = max(1.0 - self.cycle_start, 1e-9)
-        return t_top * st.t_end_ratio ** ((frac - self.cycle_start) / span)
+        return self.t_top * self.settings.t_end_ratio ** ((frac - self.cycle_start) / span)
 
     def step(self, deadline: Deadline) -> None:
         if self.done:
@@ -255,7 +261,9 @@ class Anneal(Solver):
             if n_iter <= 0:
                 self.done = True
                 return
+        _seed(int(self.rng.integers(2**31 - 1)))  # numba's generator is per thread: reseed per step
         frac = self._fraction(deadline)
+        self._maybe_reheat(frac)
         t_start = self._temperature(frac)
         frac_end = min(frac + (n_iter / st.iterations if st.iterations else 0.0), 1.0)
         t_end = self._temperature(frac_end) if st.iterations else t_start * 0.999

@@ -142,6 +142,13 @@ def _build(problem: Problem) -> Model:
         raise ValueError(
             f"no delta evaluation for term(s) {unknown}: set their weight to 0 or use a batch solver"
         )
+    hard_objectives = sorted(
+        t.name
+        for t, w, h in zip(problem.terms, problem.weights, problem.hard, strict=True)
+        if w > 0 and h and t.kind == "objective"
+    )
+    if hard_objectives:
+        raise ValueError(f"no delta evaluation for objective term(s) made hard: {hard_objectives}")
     w = {t.name: float(wt) for t, wt in zip(problem.terms, problem.weights, strict=True)}
     hard = {t.name: bool(h) for t, h in zip(problem.terms, problem.hard, strict=True)}
 

@@ -167,6 +167,7 @@ class Reduce(Solver):
         return hosts[np.argsort(fill[hosts], kind="stable")] if len(hosts) else hosts
 
     def step(self, deadline: Deadline) -> None:
+        _seed(int(self.rng.integers(2**31 - 1)))  # numba's generator is per thread: reseed per step
         best = self.best()
         if not best.feasible:
             self.done = True  # nothing feasible to reduce from
