@@ -75,9 +75,13 @@ def solve(
     pairs = problem.cluster.n_vms * int(problem.cluster.usable.sum())
     phases = [("reduce", 0.5), ("cpsat" if pairs <= EXACT_PAIRS else "anneal", 1.0)]
     solver = None
+    history: list[tuple[float, float]] = []  # both phases, in seconds since the start
     for i, (name, share) in enumerate(phases):
+        start = deadline.elapsed()
         solver = registry[name](problem, pool, seed=seed + i)
         solver.run(deadline.within(share * deadline.remaining()))
+        history += [(start + t, score) for t, score in solver.progress.history]
         pool = solver.elites(4)
     assert solver is not None
+    solver.progress.history = history
     return solver.best(), solver
