@@ -31,6 +31,7 @@ from cluster_opt.solve.anneal import (
     overloaded,
 )
 from cluster_opt.solve.base import Deadline, Solver, SolverSettings, register_solver
+from cluster_opt.solve.construct import construct, insert
 from cluster_opt.solve.delta import DeltaModel, raise_overload_weights
 from cluster_opt.solve.rules import PlacementRules
 
@@ -132,9 +133,7 @@ class Reduce(Solver):
         super().__init__(problem, seeds, seed=seed, settings=settings)
         self.rules = PlacementRules.of(problem)
         if not len(self.seeds):
-            from cluster_opt.solve import construct
-
-            self.seeds = construct.construct(problem, "bfd")[None]
+            self.seeds = construct(problem, "bfd")[None]
         self.evaluate(self.seeds)
         self.relaxed = relaxed_problem(problem, self.settings.overload_weight)
         self.delta = DeltaModel.of(self.relaxed)
@@ -197,6 +196,11 @@ class Reduce(Solver):
         r = self.rules
         keep = np.setdiff1d(active, victims).astype(np.int64)
         moving = np.flatnonzero(np.isin(x, victims)).astype(np.int64)
+        shut = np.ones(len(r.usable), dtype=bool)
+        shut[keep] = False
+        direct = insert(self.problem, x.astype(np.int32), moving, heuristic="bfd", forbidden=shut)
+        if (direct[moving] >= 0).all():  # they fit as they are: no repair needed
+            return self._keep(direct.astype(np.int64))
         trial = x.copy()
         trial[moving] = -1
         load = np.zeros_like(r.capacity)
