@@ -2,9 +2,10 @@
 solver from the registry, or ``auto``.
 
 ``auto`` seeds from the current placement (repaired) and the construction heuristics,
-then runs two phases, each starting from the best solution so far: host reduction
-(:mod:`cluster_opt.solve.reduce`) for half the budget, then the exact CP-SAT model when
-the problem is small enough to solve outright, else simulated annealing.
+then runs phases, each starting from the best solutions so far (:func:`auto_phases`): host
+reduction (:mod:`cluster_opt.solve.reduce`) for half the budget, then the exact CP-SAT
+model when the problem is small enough to solve outright, else simulated annealing (or
+more reduction when only host counts are weighted).
 """
 
 from __future__ import annotations
@@ -36,6 +37,27 @@ def seed_solutions(problem: Problem) -> np.ndarray:
     names = SEED_HEURISTICS + (("bcs-dp", "bcs-l2") if c.n_vms <= 3000 else ())
     seeds += [construct.construct(problem, h) for h in names]
     return np.stack(seeds).astype(np.int32)
+
+
+#: Terms whose value only depends on which hosts are on and how full they are.
+HOST_COUNT_TERMS = frozenset({"active_hosts", "consolidation", "energy_watts"})
+
+
+def auto_phases(problem: Problem) -> list[tuple[str, float]]:
+    """``auto``'s phases as (solver, share of the remaining time): host reduction first;
+    then the exact model when the problem is small, else annealing, unless only host-count
+    terms are weighted (pure packing), where reduction gets all the time."""
+    pairs = problem.cluster.n_vms * int(problem.cluster.usable.sum())
+    if pairs <= EXACT_PAIRS:
+        return [("reduce", 0.5), ("cpsat", 1.0)]
+    weighted = {
+        t.name
+        for t, w, h in zip(problem.terms, problem.weights, problem.hard, strict=True)
+        if w > 0 and not h
+    }
+    if weighted <= HOST_COUNT_TERMS:
+        return [("reduce", 1.0)]
+    return [("reduce", 0.5), ("anneal", 1.0)]
 
 
 def algorithms() -> list[str]:
@@ -72,8 +94,7 @@ def solve(
             chosen.setdefault("heuristics", [])  # the pool already holds the heuristics' solutions
         solver = registry[algo](problem, pool, seed=seed, settings=chosen)
         return solver.run(deadline), solver
-    pairs = problem.cluster.n_vms * int(problem.cluster.usable.sum())
-    phases = [("reduce", 0.5), ("cpsat" if pairs <= EXACT_PAIRS else "anneal", 1.0)]
+    phases = auto_phases(problem)
     solver = None
     history: list[tuple[float, float]] = []  # both phases, in seconds since the start
     for i, (name, share) in enumerate(phases):
