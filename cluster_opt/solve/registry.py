@@ -11,6 +11,7 @@ MODULES = (
     "cluster_opt.solve.anneal",
     "cluster_opt.solve.reduce",
     "cluster_opt.solve.cpsat.exact",
+    "cluster_opt.solve.cpsat.lns",
     "cluster_opt.solve.ga",
     "cluster_opt.solve.nsga2",
 )
