@@ -43,6 +43,10 @@ class SnapshotError(ValueError):
         more = f"\n  ... and {len(self.issues) - 20} more" if len(self.issues) > 20 else ""
         super().__init__(f"{len(self.issues)} problem(s) ({summary}):\n{head}{more}")
 
+    def __reduce__(self):
+        """Pickle by the issues (Ray ships errors between processes)."""
+        return (type(self), (self.issues,))
+
 
 class IssueCollector:
     """Accumulates issues while a snapshot is read; :meth:`raise_if_any` ends the pass."""

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, FilePath, ValidationError, field_validator, model_validator
 
-from cluster_opt.evaluate import EvaluationConfig
+from cluster_opt.evaluate import REGISTRY, EvaluationConfig
 from cluster_opt.plan.settings import PlanSettings
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
@@ -69,7 +69,7 @@ class JobConfig(_Strict):
     snapshot: Path | None = None
     out: Path = Path("runs")
     seed: int = 0
-    profile: Path | None = None
+    profile: FilePath | None = None
     objective: EvaluationConfig | None = None
     plan: PlanSettings = Field(default_factory=PlanSettings)
     previous: Path | None = None  # a previous run folder: cooldown and stability of moves
@@ -117,7 +117,7 @@ class MigrationConfig(JobConfig):
 
     out: Path = Path("runs/migration")
     drain: DrainRequest | None = None
-    target: Path | None = None
+    target: FilePath | None = None
 
     @model_validator(mode="after")
     def _one_request(self) -> MigrationConfig:
@@ -138,7 +138,7 @@ class SweepConfig(_Strict):
     algo: str = "anneal"
     time_s: float = Field(default=10.0, gt=0)
     grid: dict[str, list[Any]] = Field(default_factory=dict)
-    profile: Path | None = None
+    profile: FilePath | None = None
     max_concurrent: int = Field(default=2, ge=1)
 
     @field_validator("grid")
@@ -153,8 +153,12 @@ class SweepConfig(_Strict):
 M = TypeVar("M", bound=BaseModel)
 
 
-def _resolve(data: Any, base: Path, keys: tuple[str, ...]) -> Any:
-    """Make the relative paths under ``keys`` relative to ``base`` (the config's folder)."""
+#: Keys holding paths, resolved against the config file's folder (``periodic`` is nested).
+PATH_KEYS = ("snapshot", "profile", "previous", "target", "snapshots")
+
+
+def resolve_paths(data: Any, base: Path, keys: tuple[str, ...] = PATH_KEYS) -> Any:
+    """Make the relative paths under ``keys`` (and under ``periodic``) relative to ``base``."""
     if isinstance(data, dict):
         for key in keys:
             value = data.get(key)
@@ -164,7 +168,17 @@ def _resolve(data: Any, base: Path, keys: tuple[str, ...]) -> Any:
                 data[key] = [
                     str(base / v) if isinstance(v, str) and not Path(v).is_absolute() else v for v in value
                 ]
+        resolve_paths(data.get("periodic"), base, keys)
     return data
+
+
+def _unknown_terms(config: BaseModel) -> list[str]:
+    """Key paths of objective term names that no registered term has."""
+    found = []
+    for prefix, objective in (("", config), ("objective.", getattr(config, "objective", None))):
+        if isinstance(objective, EvaluationConfig):
+            found += [f"{prefix}terms.{name}" for name in objective.terms if name not in REGISTRY]
+    return found
 
 
 def load_yaml(path: str | Path, model: type[M], **overrides: Any) -> M:
@@ -173,16 +187,23 @@ def load_yaml(path: str | Path, model: type[M], **overrides: Any) -> M:
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text()) or {}
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the config: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping at the top level")
-    data = _resolve(data, path.parent, ("snapshot", "profile", "previous", "target", "snapshots"))
+    data = resolve_paths(data, path.parent)
     data.update({k: v for k, v in overrides.items() if v is not None})
     try:
-        return model.model_validate(data)
+        config = model.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
         )
         raise ValueError(f"{path}: {problems}") from None
+    unknown = _unknown_terms(config)
+    if unknown:
+        known = ", ".join(REGISTRY)
+        raise ValueError(f"{path}: {'; '.join(f'{k}: unknown term' for k in unknown)} (known: {known})")
+    return config

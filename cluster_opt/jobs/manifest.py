@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from cluster_opt.jobs.config import resolve_paths
+
 PACKAGES = (
     "cluster-opt",
     "numpy",
@@ -49,15 +51,16 @@ def versions() -> dict[str, str]:
 
 
 def run_manifest(job: str, config: BaseModel, snapshot: Path, seed: int, **extra: Any) -> dict[str, Any]:
-    """The manifest of one run (JSON-ready)."""
+    """The manifest of one run (JSON-ready). Relative paths (to the working directory) are
+    made absolute, so the config repeats the run from anywhere."""
     return {
         "job": job,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": sys.argv,
         "seed": seed,
-        "snapshot": str(snapshot),
+        "snapshot": str(Path(snapshot).resolve()),
         "snapshot_sha256": snapshot_hash(snapshot),
-        "config": config.model_dump(mode="json", by_alias=True),
+        "config": resolve_paths(config.model_dump(mode="json", by_alias=True), Path.cwd()),
         "versions": versions(),
         **extra,
     }

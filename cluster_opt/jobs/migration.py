@@ -10,7 +10,7 @@ from cluster_opt.evaluate import Problem
 from cluster_opt.io import load_snapshot, read_assignment
 from cluster_opt.jobs.config import MigrationConfig
 from cluster_opt.jobs.manifest import run_manifest
-from cluster_opt.jobs.outputs import RunOutputs, write_outputs
+from cluster_opt.jobs.outputs import RunOutputs, refuse_existing, write_outputs
 from cluster_opt.plan import build_plan, load_previous
 from cluster_opt.plan.drain import drained_hosts, plan_drain
 
@@ -22,6 +22,7 @@ def run_migration(config: MigrationConfig, out: Path, *, overwrite: bool = False
     drain cannot be completed or moves are blocked (the safe part is written)."""
     if config.snapshot is None:
         raise ValueError("no snapshot: set 'snapshot' in the config or pass --snapshot")
+    refuse_existing(out, overwrite)
     started = time.monotonic()
     cluster = load_snapshot(config.snapshot)
     problem = Problem(cluster, config.evaluation())

@@ -19,8 +19,8 @@ import pandas as pd
 from cluster_opt.evaluate import Evaluator, Problem
 from cluster_opt.io import load_snapshot
 from cluster_opt.jobs.config import NightlyConfig
-from cluster_opt.jobs.manifest import run_manifest
-from cluster_opt.jobs.outputs import RunOutputs, write_outputs
+from cluster_opt.jobs.manifest import run_manifest, snapshot_hash
+from cluster_opt.jobs.outputs import RunOutputs, refuse_existing, write_outputs
 from cluster_opt.model import Cluster
 from cluster_opt.plan import build_plan, load_previous
 from cluster_opt.solve import construct
@@ -65,6 +65,7 @@ def run_nightly(
     3 when some moves were blocked (the safe prefix is written)."""
     if config.snapshot is None:
         raise ValueError("no snapshot: set 'snapshot' in the config or pass --snapshot")
+    refuse_existing(out, overwrite)
     started = time.monotonic()
     cluster = load_snapshot(config.snapshot)
     problem = Problem(cluster, config.evaluation())
@@ -142,13 +143,17 @@ def run_periodic(
     wait = sleep or (lambda seconds: cancel.wait(seconds))
     kept: list[NightlyResult] = []
     warm: tuple[np.ndarray, np.ndarray] | None = None
+    kept_snapshot = ""  # content hash of the snapshot the last kept plan was made on
     runs = 0
     out_root.mkdir(parents=True, exist_ok=True)
     while not cancel.is_set():
         snapshot = newest_snapshot(p.snapshots)
+        digest = snapshot_hash(snapshot)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         run_config = config.model_copy(update={"snapshot": snapshot, "seed": config.seed + runs})
-        if kept:
+        if kept and digest != kept_snapshot:
+            # a new snapshot: the previous plan may have run since, so its cooldown applies (on
+            # the same snapshot it has not run, and its cooldown would block its own moves)
             run_config = run_config.model_copy(update={"previous": kept[-1].out})
         scratch = out_root / f".{stamp}.candidate"
         result = run_nightly(run_config, scratch, overwrite=True, warm=warm, cancel=cancel)
@@ -164,6 +169,7 @@ def run_periodic(
             scratch.rename(final)
             result.out = final
             kept.append(result)
+            kept_snapshot = digest
             warm = (result.vm_ids, result.host_ids)
             log(f"{stamp}: new plan in {final} (gain {gain:.4g} over the previous plan's target)")
         else:

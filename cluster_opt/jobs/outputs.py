@@ -64,13 +64,12 @@ def write_outputs(out: Path, run: RunOutputs, overwrite: bool = False) -> dict[s
         (tmp / "evaluation.json").write_text(json.dumps(evaluation, indent=2) + "\n")
         manifest = {**run.manifest, "duration_s": run.duration_s, "validator": "safe", **run.run_info}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_plain) + "\n")
-        summary = PlanSummary.from_moves(moves) if len(moves) else None
         write_metrics(
             tmp / "metrics.prom",
             duration_s=run.duration_s,
             evaluation=after,
             before=before,
-            plan_summary=summary,
+            plan_summary=PlanSummary.from_moves(moves),  # zeros for an empty plan, not no series
             job=run.job,
         )
         write_report(
@@ -91,6 +90,13 @@ def write_outputs(out: Path, run: RunOutputs, overwrite: bool = False) -> dict[s
             ),
         )
     return doc["summary"]
+
+
+def refuse_existing(out: Path, overwrite: bool) -> None:
+    """Fail before any work (not after the search) when ``out`` exists and may not be
+    replaced."""
+    if Path(out).exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; choose another --out or pass --force")
 
 
 def _plain(value: object) -> object:

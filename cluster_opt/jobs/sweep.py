@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from pydantic import ValidationError
 
 from cluster_opt.evaluate import EvaluationConfig, Problem
 from cluster_opt.io import load_snapshot
 from cluster_opt.jobs.config import SweepConfig, load_yaml
+from cluster_opt.solve.registry import solvers
 from cluster_opt.solve.run import seed_solutions, solve
 
 #: Columns of results.csv besides the swept settings.
@@ -71,6 +73,22 @@ def grid(config: SweepConfig) -> list[dict[str, Any]]:
     return out
 
 
+def check_grid(config: SweepConfig) -> None:
+    """Every combination of the grid is a valid setting of ``config.algo``: a ValueError
+    naming the grid key and value otherwise, before Ray starts (not once per trial)."""
+    solver = solvers().get(config.algo)
+    if solver is None:  # auto and the construction heuristics take no settings
+        return
+    keys = sorted(config.grid)
+    for combo in itertools.product(*(config.grid[k] for k in keys)):
+        try:
+            solver.Settings.model_validate(dict(zip(keys, combo, strict=True)))
+        except ValidationError as exc:
+            e = exc.errors()[0]
+            key = ".".join(str(p) for p in e["loc"])
+            raise ValueError(f"grid.{key}: {e.get('input')!r}: {e['msg']} ({config.algo})") from None
+
+
 def _ray(address: str | None) -> None:
     import ray
 
@@ -90,6 +108,7 @@ def run_sweep(config: SweepConfig, out: Path, *, ray_address: str | None = None)
     Returns the results (one row per trial)."""
     from ray import tune
 
+    check_grid(config)
     _ray(ray_address)
     trials = grid(config)
     out = Path(out).resolve()
@@ -101,7 +120,12 @@ def run_sweep(config: SweepConfig, out: Path, *, ray_address: str | None = None)
         tune_config=tune.TuneConfig(max_concurrent_trials=config.max_concurrent),
         run_config=tune.RunConfig(storage_path=str(out / "tune"), name="sweep", verbose=0),
     )
-    frame = tuner.fit().get_dataframe()
+    results = tuner.fit()
+    if results.errors:
+        raise RuntimeError(
+            f"{len(results.errors)} of {len(trials)} trials failed; first: {results.errors[0]}"
+        )
+    frame = results.get_dataframe()
     table = _table(frame, trials)
     table.drop(columns=["history"]).to_csv(out / "results.csv", index=False)
     _plot(table, out / "quality_vs_time.svg")
