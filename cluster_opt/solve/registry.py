@@ -18,7 +18,8 @@ MODULES = (
 
 
 def solvers() -> dict[str, type[Solver]]:
-    """name -> Solver class for every solver of the library."""
+    """name -> Solver class for every general solver of the library (solvers registered
+    elsewhere for special problems, such as ROADEF's, are left out)."""
     for module in MODULES:
         importlib.import_module(module)
-    return dict(SOLVERS)
+    return {name: cls for name, cls in SOLVERS.items() if cls.__module__ in MODULES}

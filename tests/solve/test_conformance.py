@@ -7,7 +7,6 @@ so a new solver is tested as soon as it registers itself there.
 
 from __future__ import annotations
 
-import importlib.util
 import pickle
 import threading
 
@@ -17,17 +16,11 @@ import pytest
 from cluster_opt.evaluate import Evaluator, Problem
 from cluster_opt.solve.base import SOLVERS, Archive, Deadline, Solution, Solver, register_solver
 from cluster_opt.solve.construct import construct, repair
+from cluster_opt.solve.registry import solvers
 
 from .conftest import assert_feasible
 
-if importlib.util.find_spec("cluster_opt.solve.registry") is not None:
-    from cluster_opt.solve.registry import solvers
-
-    ALL = solvers()
-else:  # before the registry existed
-    import cluster_opt.solve.anneal  # noqa: F401  (registers "anneal")
-
-    ALL = dict(SOLVERS)
+ALL = solvers()
 NAMES = sorted(ALL)
 STEP_SECONDS = 0.3
 
