@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 
 from cluster_opt.evaluate.problem import group_csr
+from cluster_opt.solve.packing import group_ok
 
 if TYPE_CHECKING:
     from cluster_opt.generate.arrivals import Arrivals
@@ -21,30 +22,6 @@ if TYPE_CHECKING:
 
 #: Free capacity of the padding leaves: never fits.
 _NEVER = -1.0
-
-
-@njit(cache=True)
-def _group_ok(
-    h: int,
-    u: int,
-    unit_group: np.ndarray,
-    g_ptr: np.ndarray,
-    g_members: np.ndarray,
-    g_level: np.ndarray,
-    g_limit: np.ndarray,
-    unit_host: np.ndarray,
-    domains: np.ndarray,
-) -> bool:
-    g = unit_group[u]
-    if g < 0:
-        return True
-    dom = domains[g_level[g]]
-    same = 0
-    for i in range(g_ptr[g], g_ptr[g + 1]):
-        m = g_members[i]
-        if m != u and unit_host[m] >= 0 and dom[unit_host[m]] == dom[h]:
-            same += 1
-    return same < g_limit[g]
 
 
 @njit(cache=True)
@@ -81,7 +58,7 @@ def _first_fit(
             continue
         if node >= size:
             h = pool_hosts[start + node - size]
-            if _group_ok(h, u, unit_group, g_ptr, g_members, g_level, g_limit, unit_host, domains):
+            if group_ok(u, h, unit_host, unit_group, g_ptr, g_members, g_level, g_limit, domains):
                 return h
             continue
         stack[top + 1] = 2 * node + 1
