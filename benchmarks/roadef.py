@@ -1,0 +1,116 @@
+"""ROADEF/EURO 2012 set A: the ``roadef-ls`` solver for ``--time`` seconds per instance, from
+the official initial assignment; initial cost, our cost, best known cost and the best result
+of the challenge itself, the gaps, and the exact checker's verdict; then the mean gaps.
+
+    python benchmarks/roadef.py [--time 300] [--instances a1_1,a2_3] [--seed 0] [--out runs/roadef.csv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import time
+from pathlib import Path
+
+from common import DEFAULT_DATA, machine
+
+from cluster_opt.cli.roadef_cmd import gap, read_best_known
+from cluster_opt.roadef.adapter import roadef_problem
+from cluster_opt.roadef.checker import check
+from cluster_opt.roadef.parse import read_assignment, read_model
+from cluster_opt.roadef.search import RoadefSearch
+from cluster_opt.solve.base import Deadline
+
+A_INSTANCES = ("a1_1", "a1_2", "a1_3", "a1_4", "a1_5", "a2_1", "a2_2", "a2_3", "a2_4", "a2_5")
+#: Best result of the challenge participants on set A (STEGUA2012, quoted in the source
+#: column of best_known.csv); where it equals the best known cost the csv says so.
+CHALLENGE_BEST = {
+    "a1_1": 44306501,
+    "a1_2": 777532896,
+    "a1_3": 583005717,
+    "a1_4": 252728589,
+    "a1_5": 727578309,
+    "a2_1": 198,
+    "a2_2": 816523983,
+    "a2_3": 1306868761,
+    "a2_4": 1681353943,
+    "a2_5": 336170182,
+}
+
+
+def solve_one(folder: Path, name: str, seconds: float, seed: int) -> dict:
+    """One instance: solve within ``seconds``, check exactly. O(the search)."""
+    inst = read_model(folder / f"model_{name}.txt")
+    x0 = read_assignment(folder / f"assignment_{name}.txt", inst)
+    start = time.monotonic()
+    solver = RoadefSearch(roadef_problem(inst, x0), seed=seed)
+    x = solver.run(Deadline(seconds)).x
+    wall = time.monotonic() - start
+    result = check(inst, x0, x)
+    return {
+        "instance": name,
+        "initial": check(inst, x0).total,
+        "cost": result.total,
+        "valid": result.valid,
+        "reason": result.reason or "",
+        "seconds": round(wall, 1),
+        "moves_tried": solver.iterations,
+        "moves_applied": solver.applied,
+    }
+
+
+def pct(value: float) -> str:
+    return f"{value:.2f}%" if value < 1e4 else f"{value:.3g}%"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="reference data folder (../shared/data)")
+    p.add_argument("--time", type=float, default=300.0, help="seconds per instance (default 300)")
+    p.add_argument("--instances", default=",".join(A_INSTANCES), help="comma-separated subset")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, help="also write the rows as CSV")
+    args = p.parse_args()
+    folder = args.data / "roadef2012"
+    best = read_best_known(folder / "best_known.csv")
+    names = [n.strip() for n in args.instances.split(",") if n.strip()]
+    print(f"machine: {machine()}; {args.time:g} s per instance, seed {args.seed}", flush=True)
+    print(
+        "| instance | initial cost | ours | best known | gap | challenge best | gap | checker | moves tried |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|", flush=True)
+    rows = []
+    for name in names:
+        row = solve_one(folder, name, args.time, args.seed)
+        row["best_known"] = best.get(name)
+        row["gap_best_known"] = gap(row["cost"], row["best_known"]) if row["best_known"] else None
+        row["challenge_best"] = CHALLENGE_BEST.get(name)
+        row["gap_challenge"] = gap(row["cost"], row["challenge_best"]) if row["challenge_best"] else None
+        rows.append(row)
+        verdict = "valid" if row["valid"] else f"INVALID: {row['reason']}"
+        print(
+            f"| {name} | {row['initial']:,} | {row['cost']:,} | {row['best_known'] or 0:,} | "
+            f"{pct(row['gap_best_known'] or 0)} | {row['challenge_best'] or 0:,} | "
+            f"{pct(row['gap_challenge'] or 0)} | {verdict} | {row['moves_tried']:,} |",
+            flush=True,
+        )
+    for key, label in (("gap_best_known", "best known"), ("gap_challenge", "challenge best")):
+        gaps = {r["instance"]: r[key] for r in rows if r[key] is not None}
+        if gaps:
+            line = f"mean gap to {label}: {pct(statistics.mean(gaps.values()))} over {len(gaps)} instance(s)"
+            rest = [g for n, g in gaps.items() if n != "a2_1"]
+            if "a2_1" in gaps and rest:
+                line += f"; without a2_1 (costs in the hundreds): {pct(statistics.mean(rest))}"
+            print(line)
+    print(f"every solution valid: {all(r['valid'] for r in rows)}")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        with args.out.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+if __name__ == "__main__":
+    main()
