@@ -95,15 +95,17 @@ def main() -> None:
             f"{pct(row['gap_challenge'] or 0)} | {verdict} | {row['moves_tried']:,} |",
             flush=True,
         )
+    print()
     for key, label in (("gap_best_known", "best known"), ("gap_challenge", "challenge best")):
         gaps = {r["instance"]: r[key] for r in rows if r[key] is not None}
         if gaps:
-            line = f"mean gap to {label}: {pct(statistics.mean(gaps.values()))} over {len(gaps)} instance(s)"
+            mean = pct(statistics.mean(gaps.values()))
+            line = f"- mean gap to {label}: {mean} over {len(gaps)} instance(s)"
             rest = [g for n, g in gaps.items() if n != "a2_1"]
             if "a2_1" in gaps and rest:
                 line += f"; without a2_1 (costs in the hundreds): {pct(statistics.mean(rest))}"
             print(line)
-    print(f"every solution valid: {all(r['valid'] for r in rows)}")
+    print(f"- every solution valid: {all(r['valid'] for r in rows)}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         with args.out.open("w", newline="") as f:
