@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cluster_opt.evaluate import Evaluation, Problem, evaluate
+from cluster_opt.evaluate import Problem, evaluate
 from cluster_opt.io import write_assignment
 from cluster_opt.io.tables import atomic_directory
 from cluster_opt.model import Cluster
@@ -105,8 +105,3 @@ def _plain(value: object) -> object:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def evaluation_pair(problem: Problem, x: np.ndarray) -> tuple[Evaluation, Evaluation]:
-    """(current placement, ``x``) evaluations."""
-    return evaluate(problem, problem.cluster.current_assignment()), evaluate(problem, x)

@@ -19,6 +19,7 @@ from numba import njit
 from pydantic import Field
 
 from cluster_opt.evaluate import EvaluationConfig, Problem, TermSetting
+from cluster_opt.evaluate.kernels import loads_and_counts
 from cluster_opt.solve import packing
 from cluster_opt.solve.anneal import (
     HARD_TOL,
@@ -154,16 +155,19 @@ class Reduce(Solver):
         """Active hosts without pinned or affinity-grouped VMs, emptiest first (by the sum
         of normalised load), skipping hosts that failed alone."""
         r = self.rules
-        counts = np.bincount(x[x >= 0], minlength=len(r.usable))
+        load, counts = self._loads(x)
         blocked = np.zeros(len(r.usable), dtype=bool)
         stuck = (r.pinned | (r.vm_affinity >= 0)) & (x >= 0)
         blocked[x[stuck]] = True
-        load = np.zeros_like(r.capacity)
-        np.add.at(load, x[x >= 0], r.demand[x >= 0])
         fill = (load / r.scale).sum(axis=1)
         hosts = np.flatnonzero((counts > 0) & ~blocked)
         hosts = np.array([h for h in hosts if h not in self.skip], dtype=np.int64)
         return hosts[np.argsort(fill[hosts], kind="stable")] if len(hosts) else hosts
+
+    def _loads(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(load float64[H, R], VMs per host int32[H]) of assignment ``x``. O(V R)."""
+        load, count = loads_and_counts(x[None].astype(np.int32), self.rules.demand, len(self.rules.usable))
+        return load[0], count[0]
 
     def step(self, deadline: Deadline) -> None:
         _seed(int(self.rng.integers(2**31 - 1)))  # numba's generator is per thread: reseed per step
@@ -203,8 +207,7 @@ class Reduce(Solver):
             return self._keep(direct.astype(np.int64))
         trial = x.copy()
         trial[moving] = -1
-        load = np.zeros_like(r.capacity)
-        np.add.at(load, trial[trial >= 0], r.demand[trial >= 0])
+        load, _ = self._loads(trial)
         order = moving[np.argsort(-(r.demand[moving] / r.scale).sum(axis=1), kind="stable")]
         _least_overload(
             order,
