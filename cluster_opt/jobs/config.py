@@ -181,6 +181,17 @@ def _unknown_terms(config: BaseModel) -> list[str]:
     return found
 
 
+def validate(model: type[M], data: dict[str, Any], source: str) -> M:
+    """``model`` from ``data``; ValueError naming ``source`` and every bad key."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ValueError(f"{source}: {problems}") from None
+
+
 def load_yaml(path: str | Path, model: type[M], **overrides: Any) -> M:
     """Parse ``path`` into ``model``; ``overrides`` (non-None) replace top-level keys.
     Raises ValueError naming the file and every bad key."""
@@ -195,13 +206,7 @@ def load_yaml(path: str | Path, model: type[M], **overrides: Any) -> M:
         raise ValueError(f"{path}: expected a mapping at the top level")
     data = resolve_paths(data, path.parent)
     data.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        config = model.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ValueError(f"{path}: {problems}") from None
+    config = validate(model, data, str(path))
     unknown = _unknown_terms(config)
     if unknown:
         known = ", ".join(REGISTRY)

@@ -1,5 +1,5 @@
 """Fixtures of the operator-job tests: small generated snapshots, one nightly run shared by
-the output checks, and one embedded local Ray for the sweep."""
+the output checks."""
 
 from __future__ import annotations
 
@@ -62,13 +62,3 @@ def nightly_run(snapshot: Path, tmp_path_factory: pytest.TempPathFactory) -> tup
     its result and its output folder (treat as read-only)."""
     out = tmp_path_factory.mktemp("nightly") / "run"
     return cli("nightly", "--snapshot", snapshot, "--time", "2", "--out", out), out
-
-
-@pytest.fixture(scope="session")
-def local_ray():
-    """One embedded Ray for the session (about 4 s to start): a fresh local instance, never
-    a running ``ray start`` cluster; shut down at the end."""
-    ray = pytest.importorskip("ray")
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
