@@ -47,6 +47,8 @@ from cluster_opt.evaluate import Evaluator, Problem
 from cluster_opt.solve import construct
 from cluster_opt.solve.base import Archive, Deadline, Solution
 
+#: Name of the history series of the whole search (sum over partitions of their best).
+SEARCH = "all islands"
 #: Seconds the driver waits for outstanding units after the deadline or a cancellation.
 COLLECT_GRACE_S = 1.0
 
@@ -76,7 +78,7 @@ class EngineResult:
     best: Solution
     front: Front
     run: dict[str, Any]
-    history: list[tuple[str, float, float]]  # (island, elapsed s, its objective)
+    history: list[tuple[str, float, float]]  # (island or SEARCH, elapsed s, objective)
 
 
 def start_assignment(problem: Problem) -> np.ndarray:
@@ -159,7 +161,7 @@ class Engine:
         try:
             refs = ray.put(clusters)
             self._actor_cls = ray.remote(Island)
-            per_island = st.cpus_per_island or min(1.0, cpus() / st.islands)
+            per_island = st.cpus_per_island or max(min(1.0, cpus() / st.islands), 0.01)
             self._options = {"num_cpus": per_island, "max_restarts": 0}
             self._refs, self._config = refs, problem.config
             self.actors = [self._spawn(i) for i in range(st.islands)]
@@ -248,6 +250,7 @@ class Engine:
         self.units += 1
         self._last[res.partition] = res.island
         self.history.append((f"island {res.island} ({rec.algo})", self.elapsed(), rec.objective))
+        self.history.append((SEARCH, self.elapsed(), self.estimate()))
         if self.on_update is not None:
             self.on_update(self)
 
@@ -449,6 +452,7 @@ class Engine:
             "merged_score": float(merged_ev.score[0]),
             "merged_at_s": merged_at,
             "global_pass_score": polished.score,
+            "global_pass_feasible": polished.feasible,
             "chosen_score": best.score,
             "chosen_feasible": best.feasible,
             "front_size": len(fr.x),

@@ -7,9 +7,10 @@ the Pareto front.
   when the whole score improves;
 * :func:`global_pass` repairs what crosses partitions, relocates, then anneals the whole
   problem with the delta evaluator for the rest of its budget;
-* :func:`front` keeps the non-dominated candidates on the chosen objectives and marks the
-  chosen one (lowest weighted score, or the knee: the point nearest the ideal once every
-  objective is scaled to [0, 1] over the front).
+* :func:`front` keeps the non-dominated feasible candidates on the front's objectives and
+  marks the chosen one: the lowest weighted score (added to the front when terms outside
+  its objectives make it dominated there), or the knee: the point nearest the ideal once
+  every objective is scaled to [0, 1] over the front.
 """
 
 from __future__ import annotations
@@ -119,7 +120,12 @@ def front(
         scaled = (v - v.min(axis=0)) / np.where(span > 0, span, 1.0)
         chosen = int(np.argmin(np.linalg.norm(scaled, axis=1)))
     elif choose == "score":
-        chosen = int(np.argmin(batch.score[keep]))
+        # the lowest score; it may be dominated on the front's objectives when terms
+        # outside them (active hosts, consolidation, balance) decide: then it joins the front
+        best = int(ok[np.argmin(batch.score[ok])])
+        if best not in keep:
+            keep = np.append(keep, best)
+        chosen = int(np.flatnonzero(keep == best)[0])
     else:
         raise ValueError(f"unknown choice {choose!r}; use 'score' or 'knee'")
     return Front(candidates[keep], tuple(names), values[keep], batch.score[keep], chosen)

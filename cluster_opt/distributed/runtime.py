@@ -28,7 +28,8 @@ def connect(address: str | None = None) -> bool:
 
 
 def cpus() -> float:
-    """CPUs of the connected Ray cluster."""
+    """CPUs of the connected Ray cluster not held by others right now (a Tune trial's, a
+    job's driver)."""
     import ray
 
-    return float(ray.cluster_resources().get("CPU", 1.0))
+    return float(ray.available_resources().get("CPU", 0.0))
