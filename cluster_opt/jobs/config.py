@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, FilePath, ValidationError, field_validator, model_validator
 
+from cluster_opt.distributed.settings import EngineSettings
 from cluster_opt.evaluate import REGISTRY, EvaluationConfig
 from cluster_opt.plan.settings import PlanSettings
 
@@ -38,12 +39,16 @@ class _Strict(BaseModel):
 
 
 class SolverConfig(_Strict):
-    """Which search runs and for how long. ``algo``: a registered solver (anneal, reduce,
-    cpsat, lns, ga, nsga2), a construction heuristic (ffd, bfd, ...) or ``auto``."""
+    """Which search runs and for how long. ``algo``: ``engine`` (the distributed engine on
+    Ray, configured by ``engine``), or in this process a registered solver (anneal, reduce,
+    cpsat, lns, ga, nsga2, with ``settings``), a construction heuristic (ffd, bfd, ...) or
+    ``auto``. ``ray_address``: an existing Ray cluster (default: the job's, else embedded)."""
 
-    algo: str = "auto"
+    algo: str = "engine"
     time_s: float = Field(default=60.0, gt=0)
     settings: dict[str, Any] = Field(default_factory=dict)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+    ray_address: str | None = None
 
 
 class PeriodicConfig(_Strict):
@@ -118,6 +123,9 @@ class MigrationConfig(JobConfig):
     out: Path = Path("runs/migration")
     drain: DrainRequest | None = None
     target: FilePath | None = None
+    # A drain's minimal-move target, improved by this search with the drained hosts closed
+    # (kept only when it scores better); None: the minimal-move target as it is.
+    solver: SolverConfig | None = None
 
     @model_validator(mode="after")
     def _one_request(self) -> MigrationConfig:

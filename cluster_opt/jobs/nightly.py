@@ -14,17 +14,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from cluster_opt.evaluate import Evaluator, Problem
+from cluster_opt.evaluate import Evaluator, Problem, evaluate
 from cluster_opt.io import load_snapshot
 from cluster_opt.jobs.config import NightlyConfig
 from cluster_opt.jobs.manifest import run_manifest, snapshot_hash
 from cluster_opt.jobs.outputs import RunOutputs, refuse_existing, write_outputs
+from cluster_opt.jobs.search import search
 from cluster_opt.model import Cluster
 from cluster_opt.plan import build_plan, load_previous
 from cluster_opt.solve import construct
-from cluster_opt.solve.run import seed_solutions, solve
 
 EXIT_OK, EXIT_PARTIAL = 0, 3
 
@@ -69,23 +68,23 @@ def run_nightly(
     started = time.monotonic()
     cluster = load_snapshot(config.snapshot)
     problem = Problem(cluster, config.evaluation())
-    seeds = seed_solutions(problem)
-    if warm is not None:
-        seeds = np.vstack([construct.repair(problem, carry_over(cluster, *warm))[None], seeds])
-    best, solver = solve(
-        problem,
-        config.solver.algo,
-        seconds=config.solver.time_s,
-        seed=config.seed,
-        seeds=seeds,
-        settings=config.solver.settings,
-        cancel=cancel,
-    )
+    start = carry_over(cluster, *warm) if warm is not None else None
+    found = search(problem, config.solver, seed=config.seed, warm=start, cancel=cancel)
     previous = load_previous(config.previous) if config.previous else None
-    plan = build_plan(problem, best.x, config.plan, previous)
-    history = pd.DataFrame(solver.progress.history if solver else [], columns=["elapsed_s", "best_score"])
-    history.insert(0, "island", f"{config.solver.algo}")
+    plan = build_plan(problem, found.best.x, config.plan, previous)
     manifest = run_manifest("nightly", config, config.snapshot, config.seed)
+    engine = found.run
+    info = {"algorithm": config.solver.algo, "solver_score": found.best.score, "seed": config.seed}
+    if engine:
+        info |= {
+            "islands": engine["islands"]["started"],
+            "islands_lost": engine["islands"]["lost"],
+            "islands_restarted": engine["islands"]["restarted"],
+            "partitions": engine["partitions"]["count"],
+            "migrants_exchanged": engine["migrants_exchanged"],
+            "time_to_first_feasible_s": engine["time_to_first_feasible_s"],
+            "engine": engine,
+        }
     summary = write_outputs(
         out,
         RunOutputs(
@@ -95,14 +94,17 @@ def run_nightly(
             plan=plan,
             manifest=manifest,
             duration_s=time.monotonic() - started,
-            islands=history if len(history) else None,
-            run_info={"algorithm": config.solver.algo, "solver_score": best.score, "seed": config.seed},
+            pareto=found.pareto,
+            pareto_chosen=found.pareto_chosen,
+            islands=found.islands,
+            island_counts=found.counts,
+            run_info=info,
         ),
         overwrite=overwrite,
     )
     final = plan.final
     hosts = np.where(final >= 0, cluster.hosts.ids[np.maximum(final, 0)].astype(str), "")
-    score = float(Evaluator(problem).batch(final[None]).score[0])
+    after = plan.after or evaluate(problem, final)
     return NightlyResult(
         out,
         EXIT_PARTIAL if len(plan.blocked) else EXIT_OK,
@@ -110,7 +112,7 @@ def run_nightly(
         final,
         cluster.vms.ids.astype(str),
         hosts,
-        score,
+        after.score,
     )
 
 

@@ -18,7 +18,7 @@ from cluster_opt.io.tables import atomic_directory
 from cluster_opt.model import Cluster
 from cluster_opt.plan import Plan, plan_document, write_plan_files
 from cluster_opt.plan.output import moves_frame
-from cluster_opt.report import PlanSummary, ReportData, write_metrics, write_report
+from cluster_opt.report import IslandCounts, PlanSummary, ReportData, write_metrics, write_report
 from cluster_opt.validate_plan import check_plan
 
 
@@ -38,7 +38,9 @@ class RunOutputs:
     duration_s: float
     drain: dict[str, Any] | None = None
     pareto: pd.DataFrame | None = None
+    pareto_chosen: int | None = None
     islands: pd.DataFrame | None = None
+    island_counts: IslandCounts | None = None
     run_info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -70,6 +72,7 @@ def write_outputs(out: Path, run: RunOutputs, overwrite: bool = False) -> dict[s
             evaluation=after,
             before=before,
             plan_summary=PlanSummary.from_moves(moves),  # zeros for an empty plan, not no series
+            islands=run.island_counts,
             job=run.job,
         )
         write_report(
@@ -83,8 +86,10 @@ def write_outputs(out: Path, run: RunOutputs, overwrite: bool = False) -> dict[s
                 evaluation_before=before,
                 evaluation_after=after,
                 pareto=run.pareto,
+                pareto_chosen=run.pareto_chosen,
                 moves=moves if len(moves) else None,
                 islands=run.islands,
+                island_counts=run.island_counts,
                 duration_s=run.duration_s,
                 run_info={k: v for k, v in run.run_info.items() if isinstance(v, str | int | float)},
             ),

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,41 +16,60 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
-from cluster_opt.evaluate import EvaluationConfig, Problem
+from cluster_opt.distributed.runtime import connect
+from cluster_opt.distributed.settings import EngineSettings
+from cluster_opt.evaluate import EvaluationConfig, Evaluator, Problem
 from cluster_opt.io import load_snapshot
-from cluster_opt.jobs.config import SweepConfig, load_yaml
+from cluster_opt.jobs.config import SolverConfig, SweepConfig, load_yaml
+from cluster_opt.jobs.search import search
 from cluster_opt.solve.registry import solvers
-from cluster_opt.solve.run import seed_solutions, solve
 
 #: Columns of results.csv besides the swept settings.
 METRICS = ("score", "feasible", "seconds", "time_to_best_s", "active_hosts", "energy_watts", "migrations")
 
 
 @functools.lru_cache(maxsize=4)
-def _problem(snapshot: str, profile: str | None) -> tuple[Problem, np.ndarray]:
-    """The problem and its seed pool, built once per worker process and snapshot."""
+def _problem(snapshot: str, profile: str | None) -> Problem:
+    """The problem, built once per worker process and snapshot."""
     config = load_yaml(profile, EvaluationConfig) if profile else EvaluationConfig()
-    problem = Problem(load_snapshot(snapshot), config)
-    return problem, seed_solutions(problem)
+    return Problem(load_snapshot(snapshot), config)
+
+
+def solver_config(algo: str, time_s: float, settings: dict[str, Any]) -> SolverConfig:
+    """The search of one trial: the swept values are engine settings for ``engine``, the
+    solver's settings otherwise (checked: pydantic's ValidationError when one is wrong)."""
+    if algo == "engine":
+        return SolverConfig(algo=algo, time_s=time_s, engine=EngineSettings.model_validate(settings))
+    if algo in solvers():
+        solvers()[algo].Settings.model_validate(settings)
+    return SolverConfig(algo=algo, time_s=time_s, settings=settings)
 
 
 def trial(params: dict[str, Any]) -> dict[str, Any]:
     """One sweep trial: solve one snapshot with one setting and seed; the metrics row."""
-    problem, seeds = _problem(params["snapshot"], params.get("profile"))
+    problem = _problem(params["snapshot"], params.get("profile"))
     settings = {k[len("setting.") :]: v for k, v in params.items() if k.startswith("setting.")}
-    best, solver = solve(
-        problem, params["algo"], seconds=params["time_s"], seed=params["seed"], seeds=seeds, settings=settings
-    )
-    history = solver.progress.history if solver else []
-    values = solver.evaluator.batch(best.x[None]).values if solver else {}
+    found = search(problem, solver_config(params["algo"], params["time_s"], settings), seed=params["seed"])
+    history = best_over_time(found.islands)
+    values = Evaluator(problem).batch(found.best.x[None]).values
     return {
-        "score": best.score,
-        "feasible": best.feasible,
+        "score": found.best.score,
+        "feasible": found.best.feasible,
         "seconds": params["time_s"],
         "time_to_best_s": history[-1][0] if history else 0.0,
         "history": json.dumps(history),
         **{k: float(values[k][0]) for k in ("active_hosts", "energy_watts", "migrations") if k in values},
     }
+
+
+def best_over_time(progress: pd.DataFrame | None) -> list[tuple[float, float]]:
+    """(elapsed s, best score) at every improvement of the best over all islands."""
+    if progress is None or not len(progress):
+        return []
+    rows = progress.sort_values("elapsed_s", kind="stable")
+    best = rows["best_score"].cummin()
+    improved = best < best.shift(fill_value=np.inf)
+    return [(float(t), float(b)) for t, b in zip(rows["elapsed_s"][improved], best[improved], strict=True)]
 
 
 def grid(config: SweepConfig) -> list[dict[str, Any]]:
@@ -76,30 +94,16 @@ def grid(config: SweepConfig) -> list[dict[str, Any]]:
 def check_grid(config: SweepConfig) -> None:
     """Every combination of the grid is a valid setting of ``config.algo``: a ValueError
     naming the grid key and value otherwise, before Ray starts (not once per trial)."""
-    solver = solvers().get(config.algo)
-    if solver is None:  # auto and the construction heuristics take no settings
-        return
     keys = sorted(config.grid)
+    if config.algo != "engine" and config.algo not in solvers():
+        return  # auto and the construction heuristics take no settings
     for combo in itertools.product(*(config.grid[k] for k in keys)):
         try:
-            solver.Settings.model_validate(dict(zip(keys, combo, strict=True)))
+            solver_config(config.algo, config.time_s, dict(zip(keys, combo, strict=True)))
         except ValidationError as exc:
             e = exc.errors()[0]
-            key = ".".join(str(p) for p in e["loc"])
+            key = ".".join(str(p) for p in e["loc"][-1:]) or "/".join(keys)
             raise ValueError(f"grid.{key}: {e.get('input')!r}: {e['msg']} ({config.algo})") from None
-
-
-def _ray(address: str | None) -> None:
-    import ray
-
-    if ray.is_initialized():
-        return
-    if address:
-        ray.init(address=address)
-    elif os.environ.get("RAY_ADDRESS"):  # inside `ray job submit`: join the job's cluster
-        ray.init()
-    else:
-        ray.init(address="local", include_dashboard=False)
 
 
 def run_sweep(config: SweepConfig, out: Path, *, ray_address: str | None = None) -> pd.DataFrame:
@@ -109,15 +113,17 @@ def run_sweep(config: SweepConfig, out: Path, *, ray_address: str | None = None)
     from ray import tune
 
     check_grid(config)
-    _ray(ray_address)
+    connect(ray_address)
+    engine = config.algo == "engine"
     trials = grid(config)
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     # Tune searches over the trial index; each trial looks its parameters up (shipped once)
     tuner = tune.Tuner(
-        tune.with_resources(tune.with_parameters(_indexed, trials=trials), {"cpu": 1}),
+        # an engine trial only waits for its islands (actors with their own CPUs), one at a time
+        tune.with_resources(tune.with_parameters(_indexed, trials=trials), {"cpu": 0.01 if engine else 1}),
         param_space={"index": tune.grid_search(list(range(len(trials))))},
-        tune_config=tune.TuneConfig(max_concurrent_trials=config.max_concurrent),
+        tune_config=tune.TuneConfig(max_concurrent_trials=1 if engine else config.max_concurrent),
         run_config=tune.RunConfig(storage_path=str(out / "tune"), name="sweep", verbose=0),
     )
     results = tuner.fit()
@@ -193,7 +199,8 @@ def _best_profile(table: pd.DataFrame, config: SweepConfig, path: Path) -> None:
     best = ranked.index[0] if names else None
     values = best if isinstance(best, tuple) else (best,)
     settings = {n[len("setting.") :]: _plain(v) for n, v in zip(names, values, strict=False)}
-    profile = {"solver": {"algo": config.algo, "time_s": config.time_s, "settings": settings}}
+    section = "engine" if config.algo == "engine" else "settings"
+    profile = {"solver": {"algo": config.algo, "time_s": config.time_s, section: settings}}
     header = f"# best of {len(table)} trials (mean score / best per snapshot: {float(ranked.iloc[0]):.4f})\n"
     path.write_text(header + yaml.safe_dump(profile, sort_keys=False))
 

@@ -58,7 +58,14 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def nightly_run(snapshot: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Cli, Path]:
-    """``cluster-opt nightly --snapshot S --time 2 --out D`` with nothing but the snapshot:
+    """``cluster-opt nightly --snapshot S --time 8 --out D`` with nothing but the snapshot:
     its result and its output folder (treat as read-only)."""
     out = tmp_path_factory.mktemp("nightly") / "run"
-    return cli("nightly", "--snapshot", snapshot, "--time", "2", "--out", out), out
+    return cli("nightly", "--snapshot", snapshot, "--time", "8", "--out", out), out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _engine_ray(local_ray):
+    """The jobs run the distributed engine: share the session's embedded Ray rather than
+    starting one per run."""
+    return local_ray

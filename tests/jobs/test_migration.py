@@ -128,3 +128,25 @@ def test_existing_out_is_refused(snapshot, tmp_path):
     result = cli("migrate", "--config", config, "--snapshot", snapshot, "--out", tmp_path / "out")
     assert result.code == 1 and "exists; choose another --out or pass --force" in result.err
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_drain_refined_on_the_engine(snapshot, cluster, tmp_path):
+    """With a solver section the drain's minimal-move target is improved on the engine with
+    the drained hosts closed; the plan still empties them and passes the validator."""
+    c = cluster
+    racks = [r for r in range(len(c.topology.racks)) if len(vms_on(c, c.hosts.rack, r))]
+    rack = next(r for r in racks if c.vms.migratable[vms_on(c, c.hosts.rack, r)].all())
+    request = {
+        "drain": {"rack": c.topology.racks[rack]},
+        "solver": {"algo": "engine", "time_s": 4, "engine": {"islands": 2}},
+    }
+    code, out, plan = migrate(tmp_path, snapshot, request)
+    assert code == 0 and plan["drain"]["complete"]
+    refined = plan["drain"]["refined"]
+    assert refined["minimal_moves"] > 0 and isinstance(refined["kept"], bool)
+    if refined["kept"]:
+        assert refined["refined_score"] < refined["minimal_score"]
+    final = read_assignment(out / "assignment.csv", c)
+    assert not np.isin(final, np.flatnonzero(c.hosts.rack == rack)).any()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["solver"]["algo"] == "engine"

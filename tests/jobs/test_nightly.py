@@ -102,10 +102,26 @@ def test_manifest_names_config_seed_versions_and_snapshot(snapshot, run):
     assert manifest["snapshot_sha256"] == snapshot_hash(snapshot)
     assert manifest["snapshot"] == str(snapshot.resolve())
     config = NightlyConfig.model_validate(manifest["config"])
-    assert (config.snapshot, config.seed, config.solver.time_s) == (snapshot, manifest["seed"], 2.0)
+    assert (config.snapshot, config.seed, config.solver.time_s) == (snapshot, manifest["seed"], 8.0)
     assert set(PACKAGES) <= set(manifest["versions"]) and "python" in manifest["versions"]
     assert re.fullmatch(r"\d+\.\d+.*", manifest["versions"]["numpy"])
     assert manifest["validator"] == "safe" and manifest["duration_s"] > 0
+
+
+def test_the_search_ran_on_the_engine(run):
+    """The default search is the distributed engine: its islands, front and progress reach
+    the manifest, the metrics and the report."""
+    manifest = read_json(run / "manifest.json")
+    assert manifest["algorithm"] == "engine" and manifest["islands"] == 2 and manifest["islands_lost"] == 0
+    engine = manifest["engine"]
+    assert engine["partitions"]["count"] >= 1 and engine["chosen_feasible"]
+    assert engine["time_to_first_feasible_s"] is not None
+    metrics = (run / "metrics.prom").read_text()
+    assert 'cluster_opt_islands_started{job_kind="nightly"} 2.0' in metrics
+    assert 'cluster_opt_islands_lost{job_kind="nightly"} 0.0' in metrics
+    html = (run / "report.html").read_text()
+    assert "kept no Pareto front" not in html
+    assert "island 0 (reduce)" in html or engine["units"] == 0
 
 
 def test_report_is_self_contained(run):

@@ -178,6 +178,7 @@ def test_nightly_job_on_a_ray_head(head, snapshot, tmp_path):
     assert check.code == 0 and "safe" in check.out, check.out
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"][0].endswith("jobs/nightly_rebalance.py")
+    assert manifest["algorithm"] == "engine" and manifest["islands"] == 2  # island actors on the head
     # the upload is the checkout without its run outputs
     package = head.working_dir(job)
     assert (package / "jobs" / "nightly_rebalance.py").is_file() and (package / "cluster_opt").is_dir()
@@ -212,13 +213,14 @@ def test_sweep_job_on_a_ray_head(head, snapshot, tmp_path):
     config = tmp_path / "sweep.yaml"
     config.write_text(
         yaml.safe_dump(
-            {"snapshots": [str(snapshot.resolve())], "algo": "anneal", "grid": {"p_empty": [0.0, 0.2]}}
+            {"snapshots": [str(snapshot.resolve())], "algo": "engine", "grid": {"islands": [1, 2]}}
         )
     )
     out = tmp_path / "sweep"
-    job = head.submit("sweep.py", "--config", config, "--time", "1", "--out", out)
+    job = head.submit("sweep.py", "--config", config, "--time", "3", "--out", out)
     assert succeeded(job), job.stdout[-4000:] + job.stderr[-4000:]
     table = pd.read_csv(out / "results.csv")
-    assert sorted(table["setting.p_empty"]) == [0.0, 0.2] and table["feasible"].all()
+    assert sorted(table["setting.islands"]) == [1, 2] and table["feasible"].all()
     assert (out / "quality_vs_time.svg").read_text().lstrip().startswith("<?xml")
-    assert yaml.safe_load((out / "best_profile.yaml").read_text())["solver"]["algo"] == "anneal"
+    solver = yaml.safe_load((out / "best_profile.yaml").read_text())["solver"]
+    assert solver["algo"] == "engine" and solver["engine"]["islands"] in (1, 2)

@@ -76,7 +76,7 @@ def test_best_setting_is_a_nightly_solver_section(sweep):
 
 
 def test_a_bad_grid_is_exit_1_before_ray_starts(snapshot, tmp_path, monkeypatch):
-    monkeypatch.setattr("cluster_opt.jobs.sweep._ray", lambda address: pytest.fail("Ray was started"))
+    monkeypatch.setattr("cluster_opt.jobs.sweep.connect", lambda address: pytest.fail("Ray was started"))
     config = tmp_path / "sweep.yaml"
     config.write_text(yaml.safe_dump({"snapshots": [str(snapshot)], "grid": {"cooling": ["fast"]}}))
     result = cli("sweep", "--config", config, "--out", tmp_path / "out")
