@@ -134,6 +134,7 @@ class Engine:
     def run(self, seconds: float, cancel: threading.Event | None = None) -> EngineResult:
         """Search for ``seconds`` (the global pass included); return the chosen solution."""
         import ray
+        from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
         st = self.settings
         self.clock = time.monotonic()
@@ -162,7 +163,9 @@ class Engine:
             refs = ray.put(clusters)
             self._actor_cls = ray.remote(Island)
             per_island = st.cpus_per_island or max(min(1.0, cpus() / st.islands), 0.01)
-            self._options = {"num_cpus": per_island, "max_restarts": 0}
+            # outside any placement group: inside a Tune trial the islands are not the trial's
+            outside = PlacementGroupSchedulingStrategy(placement_group=None)
+            self._options = {"num_cpus": per_island, "max_restarts": 0, "scheduling_strategy": outside}
             self._refs, self._config = refs, problem.config
             self.actors = [self._spawn(i) for i in range(st.islands)]
             search = self.deadline.within(max(search_end - self.elapsed(), 0.0))

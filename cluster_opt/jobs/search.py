@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cluster_opt.distributed import optimize
+from cluster_opt.distributed.engine import SEARCH
 from cluster_opt.distributed.outputs import front_table, progress_table
 from cluster_opt.evaluate import Problem
 from cluster_opt.jobs.config import SolverConfig
@@ -53,9 +54,10 @@ def search(
         )
         front = front_table(res)
         isl = res.run["islands"]
+        progress = progress_table(res)
         return SearchOutcome(
             res.best,
-            progress_table(res),
+            progress[progress["island"] != SEARCH].reset_index(drop=True),  # the report adds its own
             front.drop(columns=["solution", "chosen"]),
             int(np.flatnonzero(front["chosen"])[0]),
             IslandCounts(isl["started"], isl["lost"], isl["restarted"]),

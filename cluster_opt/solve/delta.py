@@ -7,8 +7,9 @@ The score of the batch evaluator splits into parts a single move touches locally
   migration costs when ``h`` is not ``v``'s current host (migrations, migration_gb,
   unmigratable), GPU model and host state violations, and ``unplaced`` when ``h = -1``;
 * per-host costs of its load: power-on price (active_hosts, the hourly host price), the
-  power curve at the utilisation of the power resource (energy_watts), and capacity
-  overload;
+  power curve at the utilisation of the power resource (energy_watts), capacity
+  overload, and whether it mixes spot with other VMs (spot_mixing, from a per-host count
+  of spot VMs kept in the state);
 * imbalance, a mean over active hosts, kept as a running sum and count;
 * group rules, by scanning the members of the VM's groups: anti-affinity excess per
   domain, and affinity groups split over hosts.
@@ -30,7 +31,7 @@ from numba import njit
 from cluster_opt.evaluate import Problem
 from cluster_opt.evaluate.context import CAPACITY_RTOL
 from cluster_opt.evaluate.terms.cost import vm_zone_cost
-from cluster_opt.model.codes import POWER_POINTS
+from cluster_opt.model.codes import POWER_POINTS, Pricing
 
 #: Terms the delta evaluator reproduces exactly.
 SUPPORTED = frozenset(
@@ -50,6 +51,7 @@ SUPPORTED = frozenset(
         "migration_gb",
         "imbalance",
         "consolidation",
+        "spot_mixing",
     }
 )
 
@@ -92,12 +94,15 @@ Model = namedtuple(
         "a_ptr",
         "a_members",
         "aff_w",  # float64[2] (soft, hard) per extra host of a split group
+        "is_spot",  # int64[V] 1 for a spot VM, else 0
+        "spot_w",  # float64 weight of a host running spot and non-spot VMs
     ],
 )
 
 # Mutable state of one assignment.
-State = namedtuple("State", ["x", "load", "count", "head", "nxt", "prv", "acc"])
+State = namedtuple("State", ["x", "load", "count", "head", "nxt", "prv", "acc", "spot"])
 # acc: float64[4] = soft score, hard score, imbalance spread sum, active host count
+# spot: int64[H] spot VMs per host (count - spot are the others)
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,7 @@ class DeltaModel:
             nxt=np.full(len(x), -1, dtype=np.int64),
             prv=np.full(len(x), -1, dtype=np.int64),
             acc=np.zeros(4),
+            spot=np.zeros(n_hosts, dtype=np.int64),
         )
         init_state(m, s)
         return s
@@ -218,6 +224,8 @@ def _build(problem: Problem) -> Model:
         a_ptr=a_ptr,
         a_members=a_members,
         aff_w=split("affinity"),
+        is_spot=(c.vms.pricing == Pricing.SPOT).astype(np.int64),
+        spot_w=get("spot_mixing"),
     )
 
 
@@ -387,16 +395,27 @@ def _unlink(s, v, h):
 
 
 @njit(cache=True, _nrt=False)
+def _mixed(s, h):
+    """1.0 when host ``h`` runs spot and non-spot VMs, else 0.0. O(1)."""
+    return 1.0 if s.spot[h] > 0 and s.count[h] > s.spot[h] else 0.0
+
+
+@njit(cache=True, _nrt=False)
 def _host_change(m, s, h, v, sign):
     """Add (sign = 1) or remove (-1) VM v's demand on host h; returns the (soft, hard,
     spread-sum, active-count) change, imbalance excluded from soft."""
     before_s, before_h = host_cost(m, h, s.load[h], s.count[h])
+    if m.spot_w != 0.0:
+        before_s += m.spot_w * _mixed(s, h)
     sp_before = spread(m, h, s.load[h]) if s.count[h] > 0 else 0.0
     was_on = 1.0 if s.count[h] > 0 else 0.0
     for r in range(s.load.shape[1]):
         s.load[h, r] += sign * m.demand[v, r]
     s.count[h] += sign
+    s.spot[h] += sign * m.is_spot[v]
     after_s, after_h = host_cost(m, h, s.load[h], s.count[h])
+    if m.spot_w != 0.0:
+        after_s += m.spot_w * _mixed(s, h)
     sp_after = spread(m, h, s.load[h]) if s.count[h] > 0 else 0.0
     on = 1.0 if s.count[h] > 0 else 0.0
     return after_s - before_s, after_h - before_h, sp_after - sp_before, on - was_on
@@ -455,6 +474,7 @@ def init_state(m, s):
         x[v] = -1
     s.load[:] = 0.0
     s.count[:] = 0
+    s.spot[:] = 0
     s.head[:] = -1
     s.acc[:] = 0.0
     soft = 0.0

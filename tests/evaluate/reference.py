@@ -18,6 +18,7 @@ FEASIBILITY_TOL = 1e-9
 
 ACTIVE_STATE = 0  # HostState.ACTIVE
 SPREAD_HOST, SPREAD_RACK, SPREAD_ZONE = 0, 1, 2
+SPOT_PRICING = 1  # Pricing.SPOT
 
 TERM_NAMES = (
     "capacity",
@@ -35,6 +36,7 @@ TERM_NAMES = (
     "migration_gb",
     "imbalance",
     "consolidation",
+    "spot_mixing",
 )
 
 
@@ -207,6 +209,13 @@ def reference_values(
         fill = sum(util) / len(util) if util else 0.0
         total += 1.0 - fill * fill
     out["consolidation"] = total
+
+    # spot_mixing: hosts with at least one spot VM and at least one VM of another pricing
+    kinds: dict[int, set[bool]] = {}
+    for v in range(n_vms):
+        if x[v] >= 0:
+            kinds.setdefault(x[v], set()).add(pricing[v] == SPOT_PRICING)
+    out["spot_mixing"] = float(sum(1 for s in kinds.values() if s == {True, False}))
     return out
 
 

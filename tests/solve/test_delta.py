@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from cluster_opt.evaluate import EvaluationConfig, Evaluator, Problem
 from cluster_opt.evaluate.terms import REGISTRY, Term
 from cluster_opt.evaluate.terms.base import Kind
+from cluster_opt.model.codes import Pricing
 from cluster_opt.solve import anneal, moves
 from cluster_opt.solve.delta import SUPPORTED, DeltaModel, apply_move
 from cluster_opt.solve.rules import PlacementRules
@@ -31,6 +32,8 @@ CONFIGS = {
             "migration_gb": {"weight": 0.01},
             "migrations": {"weight": 0.3},
             "energy_watts": {"weight": 0.002},
+            "consolidation": {"weight": 0.3},
+            "spot_mixing": {"weight": 0.7},
         },
         imbalance_resources=["cpu", "mem_gb", "net_gbps"],
         power_resource="mem_gb",
@@ -177,7 +180,7 @@ def test_compound_moves_and_undo_keep_the_score(gen_problem: Problem, name: str)
             np.testing.assert_allclose(s.acc[:2], before_acc, rtol=1e-9, atol=1e-6)
             xs.append(s.x.copy())
             accs.append(s.acc[:2].copy())
-        # host lists and loads stay consistent with x
+        # host lists, loads and spot counts stay consistent with x
         for h in rng.choice(problem.cluster.n_hosts, 3):
             on = []
             v = s.head[h]
@@ -186,6 +189,7 @@ def test_compound_moves_and_undo_keep_the_score(gen_problem: Problem, name: str)
                 v = s.nxt[v]
             assert sorted(on) == np.flatnonzero(s.x == h).tolist()
             assert s.count[h] == len(on)
+            assert s.spot[h] == (problem.cluster.vms.pricing[on] == Pricing.SPOT).sum()
             np.testing.assert_allclose(s.load[h], problem.cluster.vms.demand[on].sum(axis=0), atol=1e-6)
     assert kinds == {moves.SHIFT, moves.SWAP, moves.EMPTY}
     assert_tracks(problem, xs, accs)

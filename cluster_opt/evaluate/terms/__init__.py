@@ -10,6 +10,7 @@ from cluster_opt.evaluate.terms import (  # noqa: F401  (imported to register)
     migration,
     placement,
     power,
+    spot,
 )
 from cluster_opt.evaluate.terms.base import REGISTRY, Term, register
 
