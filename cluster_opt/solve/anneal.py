@@ -1,6 +1,9 @@
 """Simulated annealing over the delta evaluator: shift, swap and empty-host moves,
 geometric or adaptive (reheating) cooling that follows the share of the budget used, and
-Metropolis or late-acceptance criteria.
+Metropolis or late-acceptance criteria. The last ``descent_share`` of the budget (10 %)
+restarts from the best solution and descends (temperature ~0: equal moves pass, worse ones
+do not): the calibrated start temperature follows the large moves (hosts on and off), and
+without the finish small gains (a migration saved, a spot VM regrouped) were never kept.
 
 Each :meth:`Anneal.step` runs one chunk of iterations in numba (O(R + m) per shift or
 swap, see :mod:`cluster_opt.solve.moves`); accepted moves are journaled so the best
@@ -27,6 +30,8 @@ from cluster_opt.solve.delta import DeltaModel, init_state
 METROPOLIS, LATE = 0, 1
 #: Hard score at or below this counts as feasible (float noise of incremental sums).
 HARD_TOL = 1e-6
+#: Temperature of the final descent, relative to t0: equal moves pass, worse ones do not.
+DESCENT_RATIO = 1e-12
 
 
 class AnnealSettings(SolverSettings):
@@ -42,6 +47,9 @@ class AnnealSettings(SolverSettings):
     candidates: int = Field(default=8, ge=1, description="targets tried per VM when emptying a host")
     chunk: int = Field(default=20000, ge=100, description="iterations per step")
     iterations: int | None = Field(default=None, ge=1, description="budget in iterations (reproducible)")
+    descent_share: float = Field(
+        default=0.1, ge=0, le=1, description="last share of the budget: descent from the best (T ~ 0)"
+    )
     reheat_after: float = Field(default=0.15, gt=0, le=1, description="share of budget without a new best")
     reheat_ratio: float = Field(default=0.3, gt=0, le=1)
     check: bool = False
@@ -230,6 +238,7 @@ class Anneal(Solver):
         self.last_best = 0.0  # budget share at the last new best
         self.temperature = self.t0
         self.t_top = self.t0  # top of the current cooling cycle
+        self.descending = False  # in the final descent phase
 
     def _fraction(self, deadline: Deadline) -> float:
         if self.settings.iterations:
@@ -267,6 +276,11 @@ class Anneal(Solver):
         t_start = self._temperature(frac)
         frac_end = min(frac + (n_iter / st.iterations if st.iterations else 0.0), 1.0)
         t_end = self._temperature(frac_end) if st.iterations else t_start * 0.999
+        if frac >= 1.0 - st.descent_share:  # the finish: descend from the best
+            if not self.descending:
+                self.descending = True
+                self._restart_from_best()
+            t_start = t_end = self.t0 * DESCENT_RATIO
         s = self.state_
         start_x = s.x.copy()
         _, best_at, accepted, done = anneal_chunk(
@@ -313,6 +327,10 @@ class Anneal(Solver):
     def accept(self, migrants: np.ndarray) -> None:
         """Evaluate migrants; restart from the best one when it beats the current state."""
         super().accept(migrants)
+        self._restart_from_best()
+
+    def _restart_from_best(self) -> None:
+        """Move the state to the best solution so far when that is better."""
         best = self.best()
         s = self.state_
         if best.score < s.acc[0] + s.acc[1] - 1e-9:
