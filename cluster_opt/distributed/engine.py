@@ -385,10 +385,10 @@ class Engine:
                         return
                     i = self.alive()[p % len(self.alive())]
                 units.append((p, i, self._submit(i, p, float(st.ticks_per_unit), True)))
-            limit = search.remaining() + st.hang_grace_s
+            limit = time.monotonic() + search.remaining() + st.hang_grace_s  # the round's last moment
             for p, i, ref in units:
                 try:
-                    res = ray.get(ref, timeout=max(limit - search.elapsed(), 0.1))
+                    res = ray.get(ref, timeout=max(limit - time.monotonic(), 0.1))
                 except (RayActorError, ray.exceptions.GetTimeoutError) as exc:
                     if i in self.alive():
                         self._lost(i, type(exc).__name__)

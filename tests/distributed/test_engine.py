@@ -17,7 +17,7 @@ FAST = {"racks_per_partition": 3, "slice_s": 0.5, "global_share": 0.1}
 
 @pytest.fixture(scope="module")
 def result(local_ray, problem):
-    return optimize(problem, 12, settings=EngineSettings(islands=2, **FAST), seed=1)
+    return optimize(problem, 25, settings=EngineSettings(islands=2, **FAST), seed=1)
 
 
 def test_the_answer_is_feasible_and_no_worse_than_the_start(problem, result):
@@ -26,11 +26,12 @@ def test_the_answer_is_feasible_and_no_worse_than_the_start(problem, result):
     assert ev.feasible and result.best.feasible
     assert ev.score == pytest.approx(result.best.score)
     assert ev.score < start.score  # the energy profile pays for switching hosts off
+    assert result.run["units"] >= 1
     run = result.run
     assert run["islands"]["started"] == 2 and run["islands"]["lost"] == 0
     assert run["units"] >= 4 and run["migrants_exchanged"] > 0
     assert run["time_to_first_feasible_s"] is not None and run["time_to_first_feasible_s"] < run["elapsed_s"]
-    assert run["elapsed_s"] < 12 + 10  # the deadline holds (plus start-up and the final collect)
+    assert run["elapsed_s"] < 25 + 10  # the deadline holds (plus the final collect)
     per = run["islands"]["per_island"]
     assert [p["algo"] for p in per] == ["reduce", "anneal"] and all(p["units"] > 0 for p in per)
 
@@ -56,7 +57,7 @@ def test_an_island_killed_mid_run_is_restarted_and_the_job_returns(local_ray, pr
             local_ray.kill(engine.actors[0])
             killed.append(engine.elapsed())
 
-    res = optimize(problem, 14, settings=EngineSettings(islands=2, **FAST), seed=2, on_update=kill_once)
+    res = optimize(problem, 25, settings=EngineSettings(islands=2, **FAST), seed=2, on_update=kill_once)
     assert killed
     isl = res.run["islands"]
     assert isl["lost"] == 1 and isl["restarted"] == 1 and isl["started"] == 3
@@ -74,7 +75,7 @@ def test_without_restarts_the_partitions_go_to_the_other_island(local_ray, probl
             killed.append(True)
 
     settings = EngineSettings(islands=2, max_restarts=0, **FAST)
-    res = optimize(problem, 10, settings=settings, seed=3, on_update=kill_once)
+    res = optimize(problem, 25, settings=settings, seed=3, on_update=kill_once)
     per = res.run["islands"]["per_island"]
     assert per[1]["status"] == "lost" and res.run["islands"]["restarted"] == 0
     assert per[0]["units"] > per[1]["units"]
