@@ -81,12 +81,24 @@ class EngineResult:
     history: list[tuple[str, float, float]]  # (island or SEARCH, elapsed s, objective)
 
 
+#: From-scratch heuristics tried when the repaired current placement leaves VMs unplaced.
+SCRATCH = ("ffd", "bfd")
+
+
 def start_assignment(problem: Problem) -> np.ndarray:
-    """int32[V]: the current placement repaired, or best fit decreasing without one."""
+    """int32[V]: the current placement repaired; when that leaves VMs unplaced (no room in
+    a fragmented placement), the best by score of it and first and best fit decreasing
+    from scratch (which move nearly every VM but may place them all). Without a current
+    placement, best fit decreasing. O(insertion + 2 constructions + evaluation)."""
     c = problem.cluster
-    if (c.vms.current >= 0).any():
-        return construct.repair(problem, c.current_assignment())
-    return construct.construct(problem, "bfd")
+    if not (c.vms.current >= 0).any():
+        return construct.construct(problem, "bfd")
+    x = construct.repair(problem, c.current_assignment())
+    if (x >= 0).all():
+        return x
+    rows = np.stack([x, *(construct.construct(problem, h) for h in SCRATCH)])
+    ev = Evaluator(problem).batch(rows)
+    return rows[int(np.lexsort((ev.score, ~ev.feasible))[0])]
 
 
 class Engine:

@@ -59,8 +59,9 @@ class Partition:
 def partition(cluster: Cluster, x: np.ndarray, racks: int) -> list[Partition]:
     """Partitions of ``cluster`` for assignment ``x``: the racks of each zone in groups of
     ``racks`` (by rack code), each with the hosts of those racks and the VMs ``x`` puts
-    there. Partitions without VMs are left out; so are VMs that ``x`` leaves unplaced. O(H log H
-    + V)."""
+    there, plus the VMs ``x`` leaves unplaced, each given to the partition with the most room
+    for it (see :func:`_adopt_unplaced`), where the search may find them a host. Partitions
+    without VMs are left out. O(H log H + V + U P R) for U unplaced VMs and P partitions."""
     if racks < 1:
         raise ValueError("racks per partition must be at least 1")
     c = cluster
@@ -81,6 +82,7 @@ def partition(cluster: Cluster, x: np.ndarray, racks: int) -> list[Partition]:
     placed = np.flatnonzero(x >= 0)
     vm_group = np.full(c.n_vms, -1, dtype=np.int64)
     vm_group[placed] = host_group[x[placed]]
+    _adopt_unplaced(c, x, host_group, vm_group, len(names))
     host_order = np.argsort(host_group, kind="stable")
     vm_order = np.argsort(vm_group, kind="stable")
     host_cuts = np.searchsorted(host_group[host_order], np.arange(len(names) + 1))
@@ -92,6 +94,48 @@ def partition(cluster: Cluster, x: np.ndarray, racks: int) -> list[Partition]:
             hosts = host_order[host_cuts[g] : host_cuts[g + 1]]
             out.append(Partition(len(out), names[g], zones[g], np.sort(hosts), np.sort(vms)))
     return out
+
+
+def _adopt_unplaced(
+    c: Cluster, x: np.ndarray, host_group: np.ndarray, vm_group: np.ndarray, n_groups: int
+) -> None:
+    """Give each VM that ``x`` leaves unplaced to a partition (in ``vm_group``): largest
+    first, to the partition whose free capacity (usable hosts only, in units of the VM's
+    demand) is largest on its tightest resource among partitions with a host of the GPU
+    model it needs; members of an affinity group follow the first one. Free capacity is
+    reduced as VMs are given out. O(H R + U P R)."""
+    pending = np.flatnonzero(x < 0)
+    if not len(pending) or not n_groups:
+        return
+    usable = c.usable
+    load = np.zeros_like(c.hosts.capacity)
+    on = np.flatnonzero(x >= 0)
+    np.add.at(load, x[on], c.vms.demand[on])
+    free = np.zeros((n_groups, c.n_resources))
+    np.add.at(free, host_group[usable], (c.hosts.capacity - load)[usable])
+    models = np.zeros((n_groups, len(c.gpu_models) + 1), dtype=bool)  # last column: any host
+    h_model = c.hosts.gpu_model[usable]
+    models[host_group[usable], np.where(h_model >= 0, h_model, len(c.gpu_models))] = True
+    models[:, -1] = True
+    demand = c.vms.demand
+    order = pending[
+        np.argsort(-(demand[pending] / np.maximum(c.hosts.capacity.max(axis=0), 1e-12)).max(axis=1))
+    ]
+    given: dict[int, int] = {}
+    for v in order:
+        group = int(c.vms.affinity[v])
+        if group >= 0 and group in given:
+            g = given[group]
+        else:
+            need = demand[v]
+            room = np.min(np.where(need > 0, free / np.maximum(need, 1e-12), np.inf), axis=1)
+            model = int(c.vms.gpu_model[v])
+            room[~models[:, model if model >= 0 else -1]] = -np.inf
+            g = int(np.argmax(room))
+            if group >= 0:
+                given[group] = g
+        vm_group[v] = g
+        free[g] -= demand[v]
 
 
 def _take(obj: object, rows: np.ndarray) -> object:

@@ -25,12 +25,12 @@ def test_partitions_cover_placed_vms_once_within_one_zone(problem, start, racks)
     parts = partition(c, start, racks)
     vms = np.concatenate([p.vms for p in parts])
     hosts = np.concatenate([p.hosts for p in parts])
-    assert np.array_equal(np.sort(vms), np.flatnonzero(start >= 0))  # each placed VM once
+    assert np.array_equal(np.sort(vms), np.arange(c.n_vms))  # each VM once, placed or not
     assert len(np.unique(hosts)) == len(hosts)  # hosts disjoint
     for p in parts:
         assert set(c.hosts.zone[p.hosts]) == {p.zone}
         assert len(set(c.hosts.rack[p.hosts])) <= racks
-        assert np.isin(start[p.vms], p.hosts).all()
+        assert (np.isin(start[p.vms], p.hosts) | (start[p.vms] < 0)).all()
     if racks == 1000:  # one partition per zone that has VMs
         assert len(parts) == len(set(c.hosts.zone[start[start >= 0]]))
 
@@ -101,3 +101,24 @@ def test_writable_copies_read_only_arrays(problem):
     assert copy.hosts.capacity.flags.writeable
     assert np.array_equal(copy.hosts.capacity, frozen) and copy.hosts.capacity is not frozen
     assert copy.resources == c.resources
+
+
+def test_unplaced_vms_go_where_there_is_room_and_their_gpu_model(problem, start):
+    """VMs the start leaves unplaced join a partition with a host of their GPU model and
+    room for them; affinity groups stay together."""
+    c = problem.cluster
+    x = start.copy()
+    gone = np.flatnonzero((x >= 0) & (c.vms.affinity < 0))[:: max(len(x) // 40, 1)]
+    x[gone] = -1
+    parts = partition(c, x, 2)
+    owner = np.full(c.n_vms, -1)
+    for p in parts:
+        owner[p.vms] = p.index
+    assert (owner >= 0).all()
+    for v in gone:
+        hosts = parts[owner[v]].hosts
+        model = c.vms.gpu_model[v]
+        assert model < 0 or (c.hosts.gpu_model[hosts] == model).any()
+    grouped = np.flatnonzero(c.vms.affinity >= 0)
+    for g in np.unique(c.vms.affinity[grouped]):
+        assert len(set(owner[c.vms.affinity == g])) == 1
