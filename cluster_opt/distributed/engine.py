@@ -297,10 +297,13 @@ class Engine:
             for i in self.alive():
                 if i in busy:
                     continue
-                if not queues[i]:  # steal from the longest queue
-                    donor = max(queues, key=lambda j: len(queues[j]))
-                    if queues[donor]:
-                        queues[i].append(queues[donor].pop())
+                if not queues[i]:  # steal from the longest queue a partition it can still improve
+                    for donor in sorted(queues, key=lambda j: -len(queues[j])):
+                        mine = [q for q in queues[donor] if i not in done_with[q]]
+                        if mine:
+                            queues[donor].remove(mine[-1])
+                            queues[i].append(mine[-1])
+                            break
                 if not queues[i]:
                     continue
                 p = queues[i].popleft()
