@@ -51,9 +51,12 @@ def _evaluator_costs(instance: Instance, x0: np.ndarray, x: np.ndarray) -> Evalu
     return costs, ev.feasible
 
 
-def _print_table(
+def print_table(
     args: argparse.Namespace, result: CheckResult, bound: int, terms: EvaluatorView | None
 ) -> None:
+    """Print the checker's components and total (``args.model``, ``args.solution`` or
+    ``args.assignment`` name what was checked), the lower bound and gap, the evaluator's
+    costs beside them when ``terms`` is given, and the verdict."""
     out = console()
     which = args.solution or f"{args.assignment} (initial)"
     out.print(f"{args.model}: {which}")
@@ -94,5 +97,5 @@ def run(args: argparse.Namespace) -> int:
             obj["evaluator"] = {"costs": terms[0], "valid": terms[1]}
         print_json(obj)
     else:
-        _print_table(args, result, bound, terms)
+        print_table(args, result, bound, terms)
     return 0 if result.valid else 1

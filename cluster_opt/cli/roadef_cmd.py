@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from cluster_opt.cli.render import console, print_json
-from cluster_opt.cli.roadef_check_cmd import _print_table as print_check
+from cluster_opt.cli.roadef_check_cmd import print_table
 from cluster_opt.roadef.adapter import roadef_problem
 from cluster_opt.roadef.checker import check
 from cluster_opt.roadef.parse import read_assignment, read_model
@@ -19,12 +19,14 @@ from cluster_opt.solve.base import Deadline
 
 ORDER = 71
 NAME = "roadef"
-HELP = "solve a ROADEF/EURO 2012 machine reassignment instance (annealing on the exact delta evaluator)"
+HELP = "solve a ROADEF/EURO 2012 machine reassignment instance (annealing, then CP-SAT neighbourhoods)"
 EXAMPLE = """example:
   cluster-opt roadef model_a1_4.txt assignment_a1_4.txt --time 60 --seed 1 --out solution_a1_4.txt
 
-Starts from the original assignment and only ever applies feasible moves (shifts, swaps,
-ejections), so every solution it writes is valid. Writes the solution in the official format
+Starts from the original assignment, anneals with feasible moves only (shifts, swaps,
+ejections) for 70% of the time, then re-places the processes of a few machines at a time
+exactly with CP-SAT, keeping results the exact checker accepts: every solution it writes
+is valid. Writes the solution in the official format
 and prints the exact checker's verdict and cost by component, the lower bound, and the gap
 to the best known cost when best_known.csv (instance,initial_cost,best_known_cost,...) lies
 beside the model file (or is given with --best-known) and names the instance."""
@@ -79,17 +81,20 @@ def run(args: argparse.Namespace) -> int:
         "seconds": round(seconds, 2),
         "moves_tried": solver.iterations,
         "moves_applied": solver.applied,
+        "lns_neighbourhoods": solver.neighbourhoods,
+        "lns_improved": solver.lns_improved,
         "best_known": best_known,
         "gap_to_best_known_pct": None if best_known is None else gap(result.total, best_known),
     }
     if args.json:
         print_json({**result.to_json(), "lower_bound": bound, **summary})
     else:
-        print_check(argparse.Namespace(model=args.model, solution=args.out), result, bound, None)
+        print_table(argparse.Namespace(model=args.model, solution=args.out), result, bound, None)
         out = console()
         out.print(
             f"initial cost {initial:,} -> {result.total:,} ({gap(result.total, initial):+.2f}%) in "
-            f"{seconds:.1f} s, {solver.iterations:,} moves tried, {solver.applied:,} applied"
+            f"{seconds:.1f} s, {solver.iterations:,} moves tried, {solver.applied:,} applied, "
+            f"{solver.neighbourhoods:,} LNS neighbourhoods ({solver.lns_improved:,} improving)"
         )
         if best_known is not None:
             out.print(f"best known {best_known:,}: gap {summary['gap_to_best_known_pct']:.2f}%")

@@ -1,18 +1,22 @@
-# ruff: noqa: NPY002 -- numba kernels draw from numba's own generator, seeded by np.random.seed inside
-# a jitted function; numpy's Generator API is not available there.
-"""Simulated annealing for ROADEF/EURO 2012 machine reassignment (solver ``roadef-ls``).
+"""Simulated annealing then CP-SAT large-neighbourhood search for ROADEF/EURO 2012 machine
+reassignment (solver ``roadef-ls``).
 
-Moves on the exact int64 delta evaluator (:mod:`cluster_opt.roadef.delta`);
+Phase 1, annealing, on the exact int64 delta evaluator (:mod:`cluster_opt.roadef.delta`):
 only feasible moves are ever applied, so starting from the (valid) original assignment the
 search never leaves the feasible region. The temperature falls geometrically with the share
-of the budget used (time, or iterations when ``iterations`` is set: then a run is
-reproducible from its seed whatever the machine's speed); after ``reheat_after`` of the
-budget without a new best it restarts from the best assignment at ``reheat_ratio`` of the
-start temperature. Each :meth:`RoadefSearch.step` runs one chunk in numba (O(R + B) per
-move tried, plus the dependencies of the services involved); accepted moves are journaled
-and the best assignment of a chunk is rebuilt from the journal at its end, never copied on
-every improvement. Moves: shifts, swaps, shifts from costly to cheap machines and ejection
-chains (see :func:`anneal_chunk`); no CP-SAT neighbourhood search (docs/roadef.md says why).
+of the annealing budget used (``sa_share`` of the time, or ``iterations`` moves: then a run
+is reproducible from its seed whatever the machine's speed); after ``reheat_after`` of it
+without a new best it restarts from the best assignment at ``reheat_ratio`` of the start
+temperature. Each :meth:`RoadefSearch.step` runs one chunk in numba (O(R + B) per move
+tried, plus the dependencies of the services involved); accepted moves are journaled and
+the best assignment of a chunk is rebuilt from the journal at its end, never copied on
+every improvement. Moves: shifts, swaps, shifts from costly to cheap machines, shifts back
+to the original machine and ejection chains (see :func:`anneal_chunk`).
+
+Phase 2, the rest of the time (or ``lns_neighbourhoods`` steps): from the best assignment,
+each step re-places every process of a few machines exactly with CP-SAT
+(:mod:`cluster_opt.roadef.lns`); a result is kept when the exact checker accepts it and it
+costs no more.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from pydantic import Field
 from cluster_opt.evaluate import Problem
 from cluster_opt.roadef.checker import check
 from cluster_opt.roadef.delta import (
+    BALANCE,
+    LOAD,
     OK,
     RoadefDelta,
     row_ok,
@@ -37,6 +43,7 @@ from cluster_opt.roadef.delta import (
     swap_delta,
     total,
 )
+from cluster_opt.roadef.lns import pick_machines, reoptimise
 from cluster_opt.roadef.terms import roadef_instance
 from cluster_opt.solve.base import Deadline, Solver, SolverSettings, register_solver
 
@@ -49,12 +56,25 @@ class RoadefSearchSettings(SolverSettings):
     eject_candidates: int = Field(default=16, ge=1, description="machines tried per process ejected")
     eject_depth: int = Field(default=32, ge=2, description="moves per ejection at most")
     p_focus: float = Field(default=0.2, ge=0, le=1, description="share of shifts from costly machines")
+    p_home: float = Field(default=0.1, ge=0, le=1, description="share of shifts back to the original machine")
     tournament: int = Field(default=4, ge=1, description="machines compared to pick a costly one")
     chunk: int = Field(default=20000, ge=100, description="moves tried per step")
     iterations: int | None = Field(default=None, ge=1, description="budget in moves tried (reproducible)")
     reheat_after: float = Field(default=0.2, gt=0, le=1, description="share of budget without a new best")
     reheat_ratio: float = Field(default=0.3, gt=0, le=1)
     check: bool = Field(default=False, description="assert mode: re-check every new best exactly")
+    sa_share: float = Field(
+        default=0.7, gt=0, le=1, description="share of the time budget annealed before the CP-SAT LNS phase"
+    )
+    lns_machines: int | None = Field(
+        default=None,
+        ge=2,
+        description="machines per LNS neighbourhood; None: ~50 processes' worth (2-8)",
+    )
+    lns_seconds: float = Field(default=0.3, gt=0, description="CP-SAT deterministic time per neighbourhood")
+    lns_neighbourhoods: int = Field(
+        default=0, ge=0, description="with an iteration budget: LNS neighbourhoods after the annealing"
+    )
 
 
 @njit(cache=True)
@@ -126,8 +146,8 @@ def _eject(
 ):  # fmt: skip
     """Ejection move: put ``p`` on ``m2`` even if it does not fit, then move other processes
     of ``m2``, the one covering most of the excess first (:func:`_biggest_excess_share`),
-    each to the best of p's old machine and ``n_cand`` random machines (all when
-    M <= n_cand), until ``m2`` fits; kept when it ends feasible and passes the annealing test
+    each to the best of p's old machine, its own original machine and ``n_cand`` random
+    ones (all when M <= n_cand), until ``m2`` fits; kept when it ends feasible and passes the annealing test
     at ``temp``, else undone. The moves made are in ``stack[:k]`` (process, machine it
     left); returns (k, cost change), k = 0 when nothing changed. O(depth x (processes on
     m2 x R + n_cand x (R + B)))."""
@@ -155,10 +175,12 @@ def _eject(
         if q < 0:
             break
         best_m, best_d = -1, 0
-        for c in range(min(n_cand, n_mach) + 1):
+        for c in range(min(n_cand, n_mach) + 2):
             t = m1  # where p came from has room now
-            if c > 0:
-                t = np.random.randint(n_mach) if n_mach > n_cand else c - 1
+            if c == 1:
+                t = proc[q, 1]  # q's original machine: no move cost, no reservation
+            elif c > 1:
+                t = np.random.randint(n_mach) if n_mach > n_cand else c - 2
             if t != m2:
                 st, d = shift_delta(
                     q, t, False, req, proc, mach, trans, load_w, bal, mmc, weights,
@@ -206,13 +228,14 @@ def anneal_chunk(
     geo, spread_min, dep_ptr, dep, rdep_ptr, rdep, links, at_loc, at_nbh,
 ):  # fmt: skip
     """Try ``n_iter`` random moves at temperatures falling geometrically from ``t_start`` to
-    ``t_end``: with cumulative probabilities ``probs`` a swap, an ejection (:func:`_eject`)
-    of a process from a costly machine (costliest of ``tour``), a shift of such a process to a
-    cheap machine (cheapest of ``tour``), else a shift of a random process to a random
-    machine. A feasible move is applied when its cost change ``delta <= 0`` or with
-    probability exp(-delta / T). Applied single moves go to ``journal`` (process, machine);
-    ``best[0]`` (the best total) is updated. Returns (journal length, journal length at the
-    last new best or -1, moves applied, moves tried: fewer than ``n_iter`` only when the
+    ``t_end``: with cumulative probabilities ``probs`` a swap, an ejection (:func:`_eject`: below
+    ``probs[4]`` of a random process back to its original machine, else of a process from a
+    costly machine, the costliest of ``tour``), a shift of such a process to a cheap machine (cheapest
+    of ``tour``), a shift of a random process back to its original machine, else a shift of a
+    random process to a random machine. A feasible move is applied when its cost change
+    ``delta <= 0`` or with probability exp(-delta / T). Applied single moves go to ``journal`` (process,
+    machine); ``best[0]`` (the best total) is updated. Returns (journal length, journal length
+    at the last new best or -1, moves applied, moves tried: fewer than ``n_iter`` only when the
     journal is full). O(n_iter (R + B)) plus dependency scans and ejections."""
     n_proc = x.shape[0]
     n_mach = mach.shape[0]
@@ -251,12 +274,17 @@ def anneal_chunk(
             journal[n_j + 1, 1] = m_q
             n_j += 2
         elif u < probs[1]:
-            p = _costly_process(n_proc, tour, mcost, links)
-            m2 = np.random.randint(n_mach)
-            for _ in range(8):
-                if m2 != x[p] and _fits_alone(p, m2, req, proc, mach, trans, use):
-                    break
+            if u < probs[4]:  # bring a random process home, ejecting others
+                m2 = proc[p, 1]
+                if m2 == x[p]:
+                    continue
+            else:
+                p = _costly_process(n_proc, tour, mcost, links)
                 m2 = np.random.randint(n_mach)
+                for _ in range(8):
+                    if m2 != x[p] and _fits_alone(p, m2, req, proc, mach, trans, use):
+                        break
+                    m2 = np.random.randint(n_mach)
             k, delta = _eject(
                 p, m2, temp, n_cand, stack,
                 req, proc, mach, trans, load_w, bal, mmc, weights,
@@ -278,6 +306,8 @@ def anneal_chunk(
                     c = np.random.randint(n_mach)
                     if mcost[c, 0] + mcost[c, 1] < mcost[q, 0] + mcost[q, 1]:
                         q = c
+            elif u < probs[3]:
+                q = proc[p, 1]  # back to its original machine
             status, delta = shift_delta(
                 p, q, False, req, proc, mach, trans, load_w, bal, mmc, weights,
                 x, use, mcost, on_machine, svc, hist, acc, ubuf, cbuf
@@ -368,8 +398,10 @@ class RoadefSearch(Solver):
         st = self.settings
         if st.p_swap + st.p_eject > 1:
             raise ValueError("p_swap + p_eject must be at most 1")
+        if st.p_focus + st.p_home > 1:
+            raise ValueError("p_focus + p_home must be at most 1")
         shifts = 1 - st.p_swap - st.p_eject
-        self.probs = np.cumsum([st.p_swap, st.p_eject, shifts * st.p_focus])
+        self.shifts = shifts
         self.stack = np.empty((st.eject_depth, 2), dtype=np.int64)
         self.journal = np.empty((2 * st.chunk + st.eject_depth, 2), dtype=np.int64)
         _seed(int(self.rng.integers(2**31 - 1)))
@@ -381,20 +413,26 @@ class RoadefSearch(Solver):
         self.chunk_share = 0.0  # budget share one chunk took last time
         self.t_top = self.t0
         self.temperature = self.t0
+        per_machine = self.instance.n_processes / self.instance.n_machines
+        self.lns_machines = st.lns_machines or int(np.clip(round(50 / max(per_machine, 1e-9)), 2, 8))
+        self.neighbourhoods = 0  # LNS neighbourhoods solved
+        self.lns_improved = 0  # ... that lowered the cost
+        self.lns_rejected = 0  # ... whose result the exact checker refused (a sub-model bug)
 
     def _fraction(self, deadline: Deadline) -> float:
+        """Share of the annealing budget used: iterations, or ``sa_share`` of the time."""
         if self.settings.iterations:
             return min(self.iterations / self.settings.iterations, 1.0)
-        return deadline.fraction()
+        return min(deadline.fraction() / self.settings.sa_share, 1.0)
 
     def _temperature(self, frac: float) -> float:
-        """Geometric from the cycle's top to ``t_end_ratio`` of it at the end of the budget."""
+        """Geometric from the cycle's top to ``t_end_ratio`` of it at the end of the annealing."""
         span = max(1.0 - self.cycle_start, 1e-9)
         return self.t_top * self.settings.t_end_ratio ** (min(frac - self.cycle_start, span) / span)
 
     def _maybe_restart(self, frac: float) -> None:
-        """After ``reheat_after`` of the budget without a new best (not in the last tenth):
-        back to the best assignment, at ``reheat_ratio`` x t0."""
+        """After ``reheat_after`` of the annealing budget without a new best (not in its last
+        tenth): back to the best assignment, at ``reheat_ratio`` x t0."""
         st = self.settings
         if frac - self.last_best > st.reheat_after and frac < 0.9:
             self.delta.reset(self.best_x)
@@ -402,13 +440,33 @@ class RoadefSearch(Solver):
             self.t_top = self.t0 * st.reheat_ratio
 
     def step(self, deadline: Deadline) -> None:
+        """One annealing chunk while the annealing budget lasts, then one LNS neighbourhood."""
+        st = self.settings
+        if self.done:
+            return
+        if self._fraction(deadline) < 1.0 and not (st.iterations and self.iterations >= st.iterations):
+            self._anneal(deadline)
+        elif st.iterations and self.neighbourhoods >= st.lns_neighbourhoods:
+            self.done = True
+        else:
+            self._lns(deadline)
+
+    def _probs(self) -> np.ndarray:
+        """Cumulative move probabilities of :func:`anneal_chunk` (swap, ejection, focused shift,
+        home shift; then where home ejections end). Moves home are scaled by the share of the
+        move costs in the current total: they lose time where load and balance dominate
+        (measured on a1_2 and a2_5) and are what is left to do once those are near 0 (a2_1)."""
+        st, d = self.settings, self.delta
+        share = 1.0 - float(d.acc[LOAD] + d.acc[BALANCE]) / max(d.total(), 1)
+        probs = np.cumsum([st.p_swap, st.p_eject, self.shifts * st.p_focus, self.shifts * st.p_home * share])
+        return np.append(probs, st.p_swap + 0.5 * st.p_eject * share)
+
+    def _anneal(self, deadline: Deadline) -> None:
+        """One chunk of ``chunk`` annealing moves in numba (see :func:`anneal_chunk`)."""
         st = self.settings
         n_iter = st.chunk
         if st.iterations:
             n_iter = min(n_iter, st.iterations - self.iterations)
-        if n_iter <= 0 or self.done:
-            self.done = True
-            return
         _seed(int(self.rng.integers(2**31 - 1)))  # numba's generator is per thread: reseed per step
         frac = self._fraction(deadline)
         self._maybe_restart(frac)
@@ -418,7 +476,7 @@ class RoadefSearch(Solver):
         start_x = self.delta.x.copy()
         d = self.delta
         _, best_at, applied, tried = anneal_chunk(
-            n_iter, t_start, t_end, self.probs, st.eject_candidates, st.tournament, self.best_total,
+            n_iter, t_start, t_end, self._probs(), st.eject_candidates, st.tournament, self.best_total,
             self.journal, self.stack, *d.evaluate_args,
             d.geo, d.spread_min, d.dep_ptr, d.dep, d.rdep_ptr, d.rdep, d.links, d.at_loc, d.at_nbh,
         )  # fmt: skip
@@ -435,6 +493,35 @@ class RoadefSearch(Solver):
             if st.check:
                 self._check()
             self._offer(self.best_x.astype(np.int32), float(self.best_total[0]), True)
+
+    def _lns(self, deadline: Deadline) -> None:
+        """Re-place the processes of ``lns_machines`` machines exactly (:mod:`.lns`); keep the
+        result when the exact checker accepts it and it costs no more (a plateau move)."""
+        st = self.settings
+        d = self.delta
+        if self.neighbourhoods == 0:  # the LNS continues from the best assignment
+            d.reset(self.best_x)
+        self.neighbourhoods += 1
+        self.progress.steps += 1
+        machines = pick_machines(d, self.lns_machines, self.rng)
+        x, _ = reoptimise(
+            d, machines, st.lns_seconds, int(self.rng.integers(2**31 - 1)), deadline.remaining()
+        )
+        if x is None:
+            return
+        before, old = d.total(), d.x.copy()
+        d.reset(x)
+        after = d.total()
+        result = check(self.instance, self.initial, x) if after <= before else None
+        if result is None or not result.valid or result.total != after:
+            self.lns_rejected += result is not None
+            d.reset(old)
+            return
+        self.lns_improved += after < before
+        if after < self.best_total[0]:
+            self.best_total[0] = after
+            self.best_x = d.x.copy()
+            self._offer(self.best_x.astype(np.int32), float(after), True)
 
     def _check(self) -> None:
         """Assert mode: the exact checker must accept the best and agree on its cost."""
