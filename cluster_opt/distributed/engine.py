@@ -85,20 +85,28 @@ class EngineResult:
 SCRATCH = ("ffd", "bfd")
 
 
-def start_assignment(problem: Problem) -> np.ndarray:
-    """int32[V]: the current placement repaired; when that leaves VMs unplaced (no room in
-    a fragmented placement), the best by score of it and first and best fit decreasing
-    from scratch (which move nearly every VM but may place them all). Without a current
-    placement, best fit decreasing. O(insertion + 2 constructions + evaluation)."""
+def start_assignment(
+    problem: Problem, start: np.ndarray | None = None, on_feasible: Callable[[], None] | None = None
+) -> np.ndarray:
+    """int32[V]: ``start`` (default: the current placement) repaired; when that leaves VMs
+    unplaced (no room in a fragmented placement), the best by score of it and first and best
+    fit decreasing from scratch (which move nearly every VM but may place them all). Without
+    any placement, best fit decreasing. ``on_feasible`` is called as soon as a feasible
+    assignment is in hand (the time to the first feasible solution). O(insertion + 2
+    constructions + evaluation)."""
     c = problem.cluster
-    if not (c.vms.current >= 0).any():
-        return construct.construct(problem, "bfd")
-    x = construct.repair(problem, c.current_assignment())
+    ev = Evaluator(problem)
+    if start is None and not (c.vms.current >= 0).any():
+        x = construct.construct(problem, "bfd")
+    else:
+        x = construct.repair(problem, c.current_assignment() if start is None else start)
+    if on_feasible is not None and ev.batch(x[None]).feasible[0]:
+        on_feasible()
     if (x >= 0).all():
         return x
     rows = np.stack([x, *(construct.construct(problem, h) for h in SCRATCH)])
-    ev = Evaluator(problem).batch(rows)
-    return rows[int(np.lexsort((ev.score, ~ev.feasible))[0])]
+    batch = ev.batch(rows)
+    return rows[int(np.lexsort((batch.score, ~batch.feasible))[0])]
 
 
 class Engine:
@@ -152,9 +160,10 @@ class Engine:
         self.clock = time.monotonic()
         self.deadline = Deadline(seconds, cancel)
         problem, c = self.problem, self.problem.cluster
-        x0 = start_assignment(problem) if self.start_x is None else construct.repair(problem, self.start_x)
+        first: list[float] = []
+        x0 = start_assignment(problem, self.start_x, lambda: first.append(self.elapsed()))
         ev0 = Evaluator(problem).batch(x0[None])
-        first_feasible = self.elapsed() if ev0.feasible[0] else None
+        first_feasible = first[0] if first else (self.elapsed() if ev0.feasible[0] else None)
         self.start_score = float(ev0.score[0])
         self.parts = partition(c, x0, st.racks_per_partition)
         clusters = [sub_cluster(c, p, x0) for p in self.parts]
