@@ -28,7 +28,7 @@ class ProgressView:
         head = Text(
             f"{elapsed:5.1f} s elapsed, {max(self.seconds - elapsed, 0):5.1f} s left | "
             f"{len(e.parts)} partitions, {e.units} units, {e.migrants} migrants exchanged | "
-            f"objective (sum of partition bests) {e.estimate():,.2f} from {e.start_score:,.2f}"
+            f"objective (sum of partition bests) {e.estimate():,.2f} from {e.start_estimate:,.2f}"
         )
         table = Table(box=None, pad_edge=False)
         for name in ("island", "solver", "status", "units", "busy s", "improved", "migrants in", "objective"):

@@ -141,6 +141,7 @@ class Engine:
         self.events: list[str] = []
         self.slice_s = 0.0
         self.start_score = float("nan")
+        self.start_estimate = float("nan")  # estimate() at the start
         self._last: dict[int, int] = {}  # partition -> island that last worked on it
 
     # -- public ----------------------------------------------------------------------------
@@ -176,6 +177,7 @@ class Engine:
             arch.offer(xl, float(b.score[0]), bool(b.feasible[0]))
             self.archives.append(arch)
         start_scores = np.array([a.best().score for a in self.archives])
+        self.start_estimate = float(start_scores.sum())
         self.views = [start_scores.copy() for _ in self.islands]
         started_ray = connect(self.ray_address)
         search_end = seconds * (1.0 - st.global_share)
