@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cluster_opt.evaluate.kernels import loads_and_counts
 from cluster_opt.model import AntiAffinityGroups, Cluster, Hosts, Prices, SpreadLevel, Vms
 
 
@@ -108,9 +109,7 @@ def _adopt_unplaced(
     if not len(pending) or not n_groups:
         return
     usable = c.usable
-    load = np.zeros_like(c.hosts.capacity)
-    on = np.flatnonzero(x >= 0)
-    np.add.at(load, x[on], c.vms.demand[on])
+    load = loads_and_counts(x[None].astype(np.int32), c.vms.demand, c.n_hosts)[0][0]
     free = np.zeros((n_groups, c.n_resources))
     np.add.at(free, host_group[usable], (c.hosts.capacity - load)[usable])
     models = np.zeros((n_groups, len(c.gpu_models) + 1), dtype=bool)  # last column: any host
