@@ -87,26 +87,28 @@ SCRATCH = ("ffd", "bfd")
 
 def start_assignment(
     problem: Problem, start: np.ndarray | None = None, on_feasible: Callable[[], None] | None = None
-) -> np.ndarray:
-    """int32[V]: ``start`` (default: the current placement) repaired; when that leaves VMs
-    unplaced (no room in a fragmented placement), the best by score of it and first and best
-    fit decreasing from scratch (which move nearly every VM but may place them all). Without
-    any placement, best fit decreasing. ``on_feasible`` is called as soon as a feasible
-    assignment is in hand (the time to the first feasible solution). O(insertion + 2
-    constructions + evaluation)."""
+) -> Solution:
+    """The start of a search, scored: ``start`` (default: the current placement) repaired;
+    when that leaves VMs unplaced (no room in a fragmented placement), the best by score of
+    it and first and best fit decreasing from scratch (which move nearly every VM but may
+    place them all). Without any placement, best fit decreasing. ``on_feasible`` is called
+    as soon as a feasible assignment is in hand (the time to the first feasible solution).
+    O(insertion + 2 constructions + evaluation)."""
     c = problem.cluster
     ev = Evaluator(problem)
     if start is None and not (c.vms.current >= 0).any():
         x = construct.construct(problem, "bfd")
     else:
         x = construct.repair(problem, c.current_assignment() if start is None else start)
-    if on_feasible is not None and ev.batch(x[None]).feasible[0]:
+    batch = ev.batch(x[None])
+    if on_feasible is not None and batch.feasible[0]:
         on_feasible()
-    if (x >= 0).all():
-        return x
-    rows = np.stack([x, *(construct.construct(problem, h) for h in SCRATCH)])
-    batch = ev.batch(rows)
-    return rows[int(np.lexsort((batch.score, ~batch.feasible))[0])]
+    rows = x[None]
+    if not (x >= 0).all():
+        rows = np.stack([x, *(construct.construct(problem, h) for h in SCRATCH)])
+        batch = ev.batch(rows)
+    i = int(np.lexsort((batch.score, ~batch.feasible))[0])
+    return Solution(rows[i], float(batch.score[i]), bool(batch.feasible[i]))
 
 
 class Engine:
@@ -162,10 +164,10 @@ class Engine:
         self.deadline = Deadline(seconds, cancel)
         problem, c = self.problem, self.problem.cluster
         first: list[float] = []
-        x0 = start_assignment(problem, self.start_x, lambda: first.append(self.elapsed()))
-        ev0 = Evaluator(problem).batch(x0[None])
-        first_feasible = first[0] if first else (self.elapsed() if ev0.feasible[0] else None)
-        self.start_score = float(ev0.score[0])
+        begin = start_assignment(problem, self.start_x, lambda: first.append(self.elapsed()))
+        x0 = begin.x
+        first_feasible = first[0] if first else (self.elapsed() if begin.feasible else None)
+        self.start_score = begin.score
         self.parts = partition(c, x0, st.racks_per_partition)
         clusters = [sub_cluster(c, p, x0) for p in self.parts]
         local_problems = [Problem(sc, problem.config) for sc in clusters]
@@ -451,9 +453,7 @@ class Engine:
         ]
         candidates = np.unique(np.vstack(rows), axis=0)
         fr = front(problem, candidates, choose=st.choose)
-        chosen = fr.x[fr.chosen]
-        ev = Evaluator(problem).batch(chosen[None])
-        best = Solution(chosen, float(ev.score[0]), bool(ev.feasible[0]))
+        best = Solution(fr.x[fr.chosen], float(fr.scores[fr.chosen]), bool(fr.feasible[fr.chosen]))
         run = {
             "seed": self.seed,
             "seconds": self.deadline.end - self.deadline.start,

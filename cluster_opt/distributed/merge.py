@@ -92,6 +92,7 @@ class Front:
     objectives: tuple[str, ...]
     values: np.ndarray  # float64[F, n_obj]
     scores: np.ndarray  # float64[F] weighted score
+    feasible: np.ndarray  # bool[F] (all True unless no candidate was feasible)
     chosen: int
 
 
@@ -111,7 +112,7 @@ def front(
     ok = np.flatnonzero(batch.feasible)
     if not len(ok):
         i = int(np.argmin(batch.score))
-        return Front(candidates[[i]], tuple(names), values[[i]], batch.score[[i]], 0)
+        return Front(candidates[[i]], tuple(names), values[[i]], batch.score[[i]], batch.feasible[[i]], 0)
     keep = ok[NonDominatedSorting().do(values[ok], only_non_dominated_front=True)]
     _, first = np.unique(values[keep], axis=0, return_index=True)
     keep = keep[np.sort(first)]
@@ -129,7 +130,8 @@ def front(
         chosen = int(np.flatnonzero(keep == best)[0])
     else:
         raise ValueError(f"unknown choice {choose!r}; use 'score' or 'knee'")
-    return Front(candidates[keep], tuple(names), values[keep], batch.score[keep], chosen)
+    rows = candidates[keep]
+    return Front(rows, tuple(names), values[keep], batch.score[keep], batch.feasible[keep], chosen)
 
 
 def chain(

@@ -21,7 +21,7 @@ def result(local_ray, problem):
 
 
 def test_the_answer_is_feasible_and_no_worse_than_the_start(problem, result):
-    start = Evaluator(problem).one(start_assignment(problem))
+    start = Evaluator(problem).one(start_assignment(problem).x)
     ev = Evaluator(problem).one(result.best.x)
     assert ev.feasible and result.best.feasible
     assert ev.score == pytest.approx(result.best.score)

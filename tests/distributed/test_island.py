@@ -13,7 +13,7 @@ from cluster_opt.evaluate import Evaluator, Problem
 
 @pytest.fixture(scope="module")
 def parts(problem):
-    x0 = start_assignment(problem)
+    x0 = start_assignment(problem).x
     parts = partition(problem.cluster, x0, 4)
     return x0, parts, [sub_cluster(problem.cluster, p, x0) for p in parts]
 

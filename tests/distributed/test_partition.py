@@ -16,7 +16,7 @@ from cluster_opt.solve import construct
 
 @pytest.fixture(scope="module")
 def start(problem):
-    return start_assignment(problem)
+    return start_assignment(problem).x
 
 
 @pytest.mark.parametrize("racks", [1, 2, 8, 1000])
