@@ -336,9 +336,7 @@ class Engine:
                 try:
                     res = ray.get(ref)
                 except RayActorError as exc:
-                    self._lost(i, type(exc).__name__)
-                    queues[i if i in self.alive() else self._next(i, p, rng)].appendleft(p)
-                    self._requeue_orphans(queues, rng)
+                    self._lost_unit(i, p, type(exc).__name__, queues, rng)
                     continue
                 except RayTaskError as exc:
                     self.islands[i].errors.append(f"partition {p}: {exc.cause!r}")
@@ -360,20 +358,26 @@ class Engine:
                 if now - sent > budget + self.settings.hang_grace_s:
                     inflight.pop(ref)
                     busy.discard(i)
-                    self._lost(i, f"unit on partition {p} overran by {now - sent - budget:.0f}s")
-                    queues[i if i in self.alive() else self._next(i, p, rng)].appendleft(p)
-                    self._requeue_orphans(queues, rng)
+                    self._lost_unit(
+                        i, p, f"unit on partition {p} overran by {now - sent - budget:.0f}s", queues, rng
+                    )
             if self.on_update is not None:
                 self.on_update(self)
         self._collect(inflight)
 
-    def _requeue_orphans(self, queues: dict[int, deque[int]], rng: np.random.Generator) -> None:
-        """Move the queues of lost islands to islands still alive."""
+    def _lost_unit(
+        self, i: int, p: int, why: str, queues: dict[int, deque[int]], rng: np.random.Generator
+    ) -> None:
+        """Island ``i`` died running partition ``p``: record it (restart when allowed), put
+        ``p`` first in line again (on ``i`` when it is back) and hand a lost island's queue
+        to the islands still alive."""
+        self._lost(i, why)
+        queues[i if i in self.alive() else self._next(i, p, rng)].appendleft(p)
         alive = self.alive()
         if not alive:
             return
-        for i, q in queues.items():
-            if i not in alive:
+        for j, q in queues.items():
+            if j not in alive:
                 while q:
                     queues[alive[int(rng.integers(len(alive)))]].append(q.popleft())
 
