@@ -92,10 +92,6 @@ class Island:
         self.settings = dict(settings or {})
         self.solvers: dict[int, Solver] = {}
 
-    def ping(self) -> int:
-        """The island's index (the engine's liveness and start-up check)."""
-        return self.index
-
     def peak_memory_mib(self) -> float:
         """Peak resident memory of the process running this island, MiB."""
         return peak_rss_mib()
@@ -121,10 +117,8 @@ class Island:
         solver, created = self._solver(p, migrants)
         if not created and len(migrants):
             solver.accept(migrants)
-        evaluations, done_steps = solver.progress.evaluations, 0
-        while not solver.done and not deadline.expired():
-            solver.step(deadline)
-            done_steps += 1
+        evaluations, steps = solver.progress.evaluations, solver.progress.steps
+        solver.run(deadline)
         top = solver.archive.top(len(solver.archive))
         return UnitResult(
             island=self.index,
@@ -133,7 +127,7 @@ class Island:
             scores=np.array([s.score for s in top]),
             feasible=np.array([s.feasible for s in top]),
             seconds=time.monotonic() - start,
-            steps=done_steps,
+            steps=solver.progress.steps - steps,
             evaluations=solver.progress.evaluations - evaluations,
             done=solver.done,
         )
