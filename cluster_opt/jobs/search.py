@@ -38,10 +38,12 @@ def search(
     *,
     seed: int,
     warm: np.ndarray | None = None,
+    seeds: np.ndarray | None = None,
     cancel: threading.Event | None = None,
 ) -> SearchOutcome:
     """Run ``config`` on ``problem``. ``warm``: an assignment to start from (repaired
-    first): the engine's start, or an extra seed of a single solver."""
+    first): the engine's start, or an extra seed of a single solver. ``seeds``: a single
+    solver's seed pool when the caller already has it (default: ``seed_solutions``)."""
     if config.algo == "engine":
         res = optimize(
             problem,
@@ -63,7 +65,7 @@ def search(
             IslandCounts(isl["started"], isl["lost"], isl["restarted"]),
             res.run,
         )
-    seeds = seed_solutions(problem)
+    seeds = seed_solutions(problem) if seeds is None else seeds
     if warm is not None:
         seeds = np.vstack([construct.repair(problem, warm)[None], seeds])
     best, solver = solve(

@@ -23,16 +23,18 @@ from cluster_opt.io import load_snapshot
 from cluster_opt.jobs.config import SolverConfig, SweepConfig, load_yaml
 from cluster_opt.jobs.search import search
 from cluster_opt.solve.registry import solvers
+from cluster_opt.solve.run import seed_solutions
 
 #: Columns of results.csv besides the swept settings.
 METRICS = ("score", "feasible", "seconds", "time_to_best_s", "active_hosts", "energy_watts", "migrations")
 
 
 @functools.lru_cache(maxsize=4)
-def _problem(snapshot: str, profile: str | None) -> Problem:
-    """The problem, built once per worker process and snapshot."""
+def _problem(snapshot: str, profile: str | None) -> tuple[Problem, np.ndarray]:
+    """The problem and its seed pool, built once per worker process and snapshot."""
     config = load_yaml(profile, EvaluationConfig) if profile else EvaluationConfig()
-    return Problem(load_snapshot(snapshot), config)
+    problem = Problem(load_snapshot(snapshot), config)
+    return problem, seed_solutions(problem)
 
 
 def solver_config(algo: str, time_s: float, settings: dict[str, Any]) -> SolverConfig:
@@ -47,9 +49,10 @@ def solver_config(algo: str, time_s: float, settings: dict[str, Any]) -> SolverC
 
 def trial(params: dict[str, Any]) -> dict[str, Any]:
     """One sweep trial: solve one snapshot with one setting and seed; the metrics row."""
-    problem = _problem(params["snapshot"], params.get("profile"))
+    problem, seeds = _problem(params["snapshot"], params.get("profile"))
     settings = {k[len("setting.") :]: v for k, v in params.items() if k.startswith("setting.")}
-    found = search(problem, solver_config(params["algo"], params["time_s"], settings), seed=params["seed"])
+    config = solver_config(params["algo"], params["time_s"], settings)
+    found = search(problem, config, seed=params["seed"], seeds=seeds)
     history = best_over_time(found.islands)
     values = Evaluator(problem).batch(found.best.x[None]).values
     return {
