@@ -46,6 +46,7 @@ from cluster_opt.distributed.settings import EngineSettings
 from cluster_opt.evaluate import Evaluator, Problem
 from cluster_opt.solve import construct
 from cluster_opt.solve.base import Archive, Deadline, Solution
+from cluster_opt.solve.relabel import fewest_moves
 
 #: Name of the history series of the whole search (sum over partitions of their best).
 SEARCH = "all islands"
@@ -455,7 +456,8 @@ class Engine:
         rows += [
             assemble(x0, self.parts, [a.top(j + 1)[-1].x for a in self.archives])[None] for j in range(1, k)
         ]
-        candidates = np.unique(np.vstack(rows), axis=0)
+        # interchangeable VMs that trade hosts go back: same placement, fewer moves
+        candidates = np.unique([fewest_moves(problem.cluster, r) for r in np.vstack(rows)], axis=0)
         fr = front(problem, candidates, choose=st.choose)
         best = Solution(fr.x[fr.chosen], float(fr.scores[fr.chosen]), bool(fr.feasible[fr.chosen]))
         run = {

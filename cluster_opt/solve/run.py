@@ -20,6 +20,7 @@ from cluster_opt.evaluate import Evaluator, Problem
 from cluster_opt.solve import construct
 from cluster_opt.solve.base import Deadline, Solution, Solver
 from cluster_opt.solve.registry import solvers
+from cluster_opt.solve.relabel import fewest_moves, settled
 
 #: Heuristics tried for seeds (cheap ones; bin-centric only on small problems).
 SEED_HEURISTICS = ("ffd", "bfd", "wfd", "dpd", "bfd-max", "ffd-sum")
@@ -84,7 +85,7 @@ def solve(
             construct.Heuristic.parse(algo)
         except ValueError:
             raise ValueError(f"unknown algorithm {algo!r}; choose from {', '.join(algorithms())}") from None
-        x = construct.construct(problem, algo)
+        x = fewest_moves(problem.cluster, construct.construct(problem, algo))
         ev = Evaluator(problem).batch(x[None])
         return Solution(x, float(ev.score[0]), bool(ev.feasible[0])), None
     pool = seed_solutions(problem) if seeds is None else np.asarray(seeds, dtype=np.int32)
@@ -93,7 +94,7 @@ def solve(
         if seeds is None and "heuristics" in registry[algo].Settings.model_fields:
             chosen.setdefault("heuristics", [])  # the pool already holds the heuristics' solutions
         solver = registry[algo](problem, pool, seed=seed, settings=chosen)
-        return solver.run(deadline), solver
+        return settled(problem, solver.run(deadline)), solver
     phases = auto_phases(problem)
     solver = None
     history: list[tuple[float, float]] = []  # both phases, in seconds since the start
@@ -105,4 +106,4 @@ def solve(
         pool = solver.elites(4)
     assert solver is not None
     solver.progress.history = history
-    return solver.best(), solver
+    return settled(problem, solver.best()), solver
