@@ -1,5 +1,7 @@
 """Lower bounds for the objectives, valid for every feasible assignment that places every
-VM (capacity respected, every VM on a usable active-state host with its GPU model).
+VM (capacity respected, every VM on a usable active-state host with its GPU model, pinned
+VMs where they are). Hosts holding a pinned VM are on in every such assignment: the bounds
+count them as on and cover only the demand their capacity cannot hold with the other hosts.
 
 All are volume (LP-relaxation) bounds computed by sorting: O(H log H x R + V x Z).
 """
@@ -53,16 +55,49 @@ def host_cost_cover(cost: np.ndarray, capacity: np.ndarray, demand: np.ndarray) 
     )
 
 
+def pinned_hosts(cluster: Cluster) -> np.ndarray:
+    """bool[H]: usable hosts holding a placed VM that may not move; on in every feasible
+    assignment. O(V + H)."""
+    cur = cluster.vms.current
+    out = np.zeros(cluster.n_hosts, dtype=bool)
+    out[cur[(cur >= 0) & ~cluster.vms.migratable]] = True
+    return out & cluster.usable
+
+
+def _rest(capacity: np.ndarray, on: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """float[R]: the part of ``demand`` the hosts ``on`` (bool mask) cannot hold."""
+    return np.maximum(demand - capacity[on].sum(axis=0), 0.0)
+
+
+def min_hosts_with_pinned(capacity: np.ndarray, demand: np.ndarray, on: np.ndarray) -> int:
+    """Fewest hosts covering ``demand`` when the hosts ``on`` (bool mask) are on anyway:
+    those, plus the fewest others covering what their capacity cannot hold."""
+    return int(on.sum()) + min_hosts_to_cover(capacity[~on], _rest(capacity, on, demand))
+
+
+def host_cost_with_pinned(
+    cost: np.ndarray, capacity: np.ndarray, demand: np.ndarray, on: np.ndarray
+) -> float:
+    """:func:`host_cost_cover` when the hosts ``on`` (bool mask) are on anyway: their cost,
+    plus the cover of what their capacity cannot hold by the others."""
+    return float(cost[on].sum()) + host_cost_cover(cost[~on], capacity[~on], _rest(capacity, on, demand))
+
+
 def active_hosts_bound(cluster: Cluster) -> int:
-    """Volume bound on powered hosts: max of the bound over all VMs and the sum of the
-    bounds per required GPU model (those VMs can only use disjoint host sets)."""
+    """Volume bound on powered hosts, hosts with pinned VMs counted as on: max of the bound
+    over all VMs and the sum over disjoint host sets (the hosts of each required GPU model,
+    whose VMs can use no other host, and the pinned hosts of no such model)."""
     usable = cluster.usable
-    cap, dem = cluster.hosts.capacity, cluster.vms.demand
-    total = min_hosts_to_cover(cap[usable], dem.sum(axis=0))
-    per_model = 0
-    for m in np.unique(cluster.vms.gpu_model[cluster.vms.gpu_model >= 0]):
-        hosts = usable & (cluster.hosts.gpu_model == m)
-        per_model += min_hosts_to_cover(cap[hosts], dem[cluster.vms.gpu_model == m].sum(axis=0))
+    on = pinned_hosts(cluster)[usable]
+    cap, dem = cluster.hosts.capacity[usable], cluster.vms.demand
+    model = cluster.hosts.gpu_model[usable]
+    total = min_hosts_with_pinned(cap, dem.sum(axis=0), on)
+    models = np.unique(cluster.vms.gpu_model[cluster.vms.gpu_model >= 0])
+    per_model = int((on & ~np.isin(model, models)).sum())
+    for m in models:
+        hosts = model == m
+        need = dem[cluster.vms.gpu_model == m].sum(axis=0)
+        per_model += min_hosts_with_pinned(cap[hosts], need, on[hosts])
     return max(total, per_model)
 
 
@@ -80,20 +115,27 @@ def energy_bound(cluster: Cluster, power_resource: int) -> float:
     the least dynamic power per unit of the power resource. Two relaxations, the larger is
     returned: (a) one fractional cover on the power resource with cost per host =
     idle + full-load dynamic power; (b) for every resource, the cheapest fractional cover of
-    idle power, plus the cheapest per-unit dynamic power times the total demand."""
+    idle power, plus the cheapest per-unit dynamic power times the total demand. Hosts with
+    pinned VMs pay their idle power in full, and in (a) their capacity costs only its
+    dynamic power."""
     usable = cluster.usable
     if not usable.any():
         return 0.0
+    on = pinned_hosts(cluster)[usable]
     cap = cluster.hosts.capacity[usable]
     watts = cluster.power.watts[cluster.hosts.power_curve[usable]]
     idle = watts[:, 0]
     total = cluster.vms.demand.sum(axis=0)
     per_unit = dynamic_watts_per_unit(watts, cap[:, power_resource])
     d_cpu = total[power_resource]
-    combined = fractional_cover_cost(idle + per_unit * cap[:, power_resource], cap[:, power_resource], d_cpu)
+    # a pinned host's idle power is paid anyway: its capacity costs only the dynamic power
+    dynamic = per_unit * cap[:, power_resource]
+    combined = idle[on].sum() + fractional_cover_cost(
+        np.where(on, dynamic, idle + dynamic), cap[:, power_resource], d_cpu
+    )
     powered = cap[:, power_resource] > 0
     dyn = float(per_unit[powered].min() * d_cpu) if d_cpu > 0 and powered.any() else 0.0
-    best = max(combined, host_cost_cover(idle, cap, total) + dyn)
+    best = max(combined, host_cost_with_pinned(idle, cap, total, on) + dyn)
     return float(best) if np.isfinite(best) else 0.0
 
 

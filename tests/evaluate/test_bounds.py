@@ -17,6 +17,7 @@ from cluster_opt.evaluate.bounds import (
     forced_moves,
     fractional_cover_cost,
     min_hosts_to_cover,
+    pinned_hosts,
 )
 
 from .builders import tiny_cluster
@@ -168,6 +169,35 @@ def test_active_hosts_bound_without_gpus():
     # 3 usable hosts cpu 16; VMs cpu 10 + 10 + 10 = 30 -> 2 (16 + 16 = 32 >= 30)
     c = tiny_cluster([{}, {}, {}, {"cpu": 100, "state": "off"}], [{"cpu": 10}] * 3)
     assert active_hosts_bound(c) == 2
+
+
+def test_bounds_count_hosts_with_pinned_vms_as_on():
+    # 3 hosts cpu 10 (linear 100 -> 200 W, 10 W/cpu); v0, v1 (cpu 1) pinned on h0 and h1,
+    # v2 cpu 6 free. Volume alone: cpu 8 <= 10 -> 1 host, energy 20 W/cpu * 8 = 160.
+    # h0, h1 stay on: 2 hosts (cpu 20 >= 8, nothing left to cover); energy: their idle
+    # 200 W + 10 W/cpu * 8 = 280 = the actual v2 -> h0: 100 + 70 + 100 + 10.
+    c = tiny_cluster(
+        [{"cpu": 10, "mem_gb": 100}] * 3,
+        [
+            {"cpu": 1, "mem_gb": 1, "host": 0, "migratable": False},
+            {"cpu": 1, "mem_gb": 1, "host": 1, "migratable": False},
+            {"cpu": 6, "mem_gb": 1},
+        ],
+    )
+    assert pinned_hosts(c).tolist() == [True, True, False]
+    assert active_hosts_bound(c) == 2
+    assert energy_bound(c, 0) == pytest.approx(280.0, rel=1e-12)
+    values = reference_values(c, [0, 1, 0])
+    assert hard_feasible(values)
+    assert (values["active_hosts"], values["energy_watts"]) == (2, pytest.approx(280.0, rel=1e-12))
+
+
+def test_pinned_hosts_skip_unusable_hosts_and_pending_vms():
+    c = tiny_cluster(
+        [{}, {"state": "maintenance"}, {}],
+        [{"host": 1, "migratable": False}, {"migratable": False}, {"host": 2}],
+    )
+    assert pinned_hosts(c).tolist() == [False, False, False]
 
 
 # --- forced_moves, migrations -----------------------------------------------------------

@@ -53,7 +53,10 @@ class HourlyCost(Term):
         if not usable_zones.size:
             return None
         vm = float(self.cost[:, usable_zones].min(axis=1).sum())
-        host = bounds.host_cost_cover(
-            c.prices.host_hourly[c.usable], c.hosts.capacity[c.usable], c.vms.demand.sum(axis=0)
+        host = bounds.host_cost_with_pinned(
+            c.prices.host_hourly[c.usable],
+            c.hosts.capacity[c.usable],
+            c.vms.demand.sum(axis=0),
+            bounds.pinned_hosts(c)[c.usable],
         )
         return vm + (host if np.isfinite(host) else 0.0)
