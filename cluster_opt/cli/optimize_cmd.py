@@ -93,5 +93,7 @@ def run(args: argparse.Namespace) -> int:
         f"first feasible after {run_info['time_to_first_feasible_s']:.2f} s; "
         f"front of {run_info['front_size']}{' (cancelled)' if run_info['cancelled'] else ''}"
     )
+    for note in run_info["notes"]:
+        out.print(f"note: {note}")
     out.print(f"wrote {args.out}/assignment.csv, evaluation.json, front.csv, run.json, progress.csv")
     return 0 if result.best.feasible else 1

@@ -44,11 +44,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         cluster = packing_cluster(read_packing(args.input))
         problem = Problem(cluster, packing_config(cluster.n_hosts))
-    best, _ = solve(problem, args.algo, seconds=args.time, seed=args.seed)
+    best, solver = solve(problem, args.algo, seconds=args.time, seed=args.seed)
     result = evaluate(problem, best.x)
     with atomic_directory(args.out, overwrite=args.force) as tmp:
         write_assignment(tmp / "assignment.csv", cluster, best.x)
         (tmp / "evaluation.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
     print_evaluation(result, title=f"{args.input}: {args.algo}, {args.time:g} s, seed {args.seed}")
+    for note in solver.progress.notes if solver else []:
+        console().print(f"note: {note}")
     console().print(f"wrote {args.out}/assignment.csv and evaluation.json")
     return 0

@@ -142,6 +142,7 @@ class Engine:
         self.views: list[np.ndarray] = []  # per island: best score seen per partition
         self.errors: list[str] = []
         self.events: list[str] = []
+        self.notes: dict[str, None] = {}  # the solvers' notes, each once, in order of arrival
         self.slice_s = 0.0
         self.start_score = float("nan")
         self.start_estimate = float("nan")  # estimate() at the start
@@ -266,6 +267,7 @@ class Engine:
         """Merge a unit's elites into its partition's archive and the island's record."""
         rec = self.islands[res.island]
         arch = self.archives[res.partition]
+        self.notes.update(dict.fromkeys(res.notes))
         before = arch.best().key
         for x, s, f in zip(res.elites, res.scores, res.feasible, strict=True):
             arch.offer(x, float(s), bool(f))
@@ -493,6 +495,7 @@ class Engine:
             "front_size": len(fr.x),
             "driver_peak_memory_mib": peak_rss_mib(),
             "events": self.events,
+            "notes": list(self.notes),
             "errors": self.errors,
         }
         return EngineResult(best, fr, run, self.history)

@@ -42,6 +42,7 @@ class UnitResult:
     steps: int
     evaluations: int
     done: bool  # the solver can do no more on this partition
+    notes: list[str]  # the solver's notes for the user (e.g. terms it ignores)
 
 
 def peak_rss_mib() -> float:
@@ -130,4 +131,5 @@ class Island:
             steps=solver.progress.steps - steps,
             evaluations=solver.progress.evaluations - evaluations,
             done=solver.done,
+            notes=solver.progress.notes,
         )

@@ -58,6 +58,7 @@ def run_migration(config: MigrationConfig, out: Path, *, overwrite: bool = False
             pareto_chosen=found.pareto_chosen if found else None,
             islands=found.islands if found else None,
             island_counts=found.counts if found else None,
+            run_info={"solver_notes": "; ".join(found.notes)} if found and found.notes else {},
         ),
         overwrite=overwrite,
     )

@@ -75,6 +75,8 @@ def run_nightly(
     manifest = run_manifest("nightly", config, config.snapshot, config.seed)
     engine = found.run
     info = {"algorithm": config.solver.algo, "solver_score": found.best.score, "seed": config.seed}
+    if found.notes:
+        info["solver_notes"] = "; ".join(found.notes)
     if engine:
         info |= {
             "islands": engine["islands"]["started"],

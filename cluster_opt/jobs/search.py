@@ -30,6 +30,7 @@ class SearchOutcome:
     pareto_chosen: int | None = None  # row of the chosen solution in ``pareto``
     counts: IslandCounts | None = None
     run: dict[str, Any] = field(default_factory=dict)  # the engine's run record (run.json)
+    notes: list[str] = field(default_factory=list)  # the solvers' notes for the user
 
 
 def search(
@@ -64,6 +65,7 @@ def search(
             int(np.flatnonzero(front["chosen"])[0]),
             IslandCounts(isl["started"], isl["lost"], isl["restarted"]),
             res.run,
+            res.run["notes"],
         )
     seeds = seed_solutions(problem) if seeds is None else seeds
     if warm is not None:
@@ -79,4 +81,6 @@ def search(
     )
     history = pd.DataFrame(solver.progress.history if solver else [], columns=["elapsed_s", "best_score"])
     history.insert(0, "island", config.algo)
-    return SearchOutcome(best, history if len(history) else None)
+    return SearchOutcome(
+        best, history if len(history) else None, notes=solver.progress.notes if solver else []
+    )

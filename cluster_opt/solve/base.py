@@ -135,6 +135,7 @@ class Progress:
     improvements: int = 0
     migrants_accepted: int = 0
     history: list[tuple[float, float]] = field(default_factory=list)  # (elapsed s, best score)
+    notes: list[str] = field(default_factory=list)  # what the user should know (e.g. terms ignored)
 
 
 class Solver(ABC):

@@ -98,12 +98,14 @@ def solve(
     phases = auto_phases(problem)
     solver = None
     history: list[tuple[float, float]] = []  # both phases, in seconds since the start
+    notes: list[str] = []
     for i, (name, share) in enumerate(phases):
         start = deadline.elapsed()
         solver = registry[name](problem, pool, seed=seed + i)
         solver.run(deadline.within(share * deadline.remaining()))
         history += [(start + t, score) for t, score in solver.progress.history]
+        notes += solver.progress.notes
         pool = solver.elites(4)
     assert solver is not None
-    solver.progress.history = history
+    solver.progress.history, solver.progress.notes = history, notes
     return settled(problem, solver.best()), solver

@@ -22,6 +22,7 @@ from cluster_opt.solve.base import Deadline
 from cluster_opt.solve.construct import construct
 from cluster_opt.solve.cpsat import CpSatSolver
 from cluster_opt.solve.cpsat.bounds import l2_bound, lower_bound_active_hosts, lower_bound_energy
+from cluster_opt.solve.cpsat.lns import LnsSolver
 from cluster_opt.solve.cpsat.model import build_model, lower_hull
 from cluster_opt.solve.cpsat.objective import LinearObjective
 from cluster_opt.solve.cpsat.scaling import integer_sizes
@@ -258,3 +259,17 @@ def test_restricted_candidates_on_a_large_input(gen_problem: Problem) -> None:
     sol = solver.run(Deadline(5))
     assert solver.restricted and sol.feasible
     assert solver.model is not None and len(solver.model.pairs) <= 6 * gen_problem.cluster.n_vms
+
+
+def test_weighted_terms_outside_the_model_are_noted(tiny_problem: Problem) -> None:
+    """imbalance and spot_mixing carry weight but are not in the model: the solvers say so
+    (``cluster-opt solve`` prints it, the jobs put it in the manifest); with the default
+    weights there is nothing to say."""
+    assert CpSatSolver(tiny_problem).progress.notes == []
+    extra = EvaluationConfig(terms={"imbalance": {"weight": 0.5}, "spot_mixing": {"weight": 0.1}})
+    problem = Problem(tiny_problem.cluster, extra)
+    for solver in (CpSatSolver(problem), LnsSolver(problem)):
+        (note,) = solver.progress.notes
+        assert note.startswith(
+            f"{solver.name}: weighted term(s) imbalance, spot_mixing are not in the CP-SAT model"
+        )

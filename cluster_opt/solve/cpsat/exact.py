@@ -21,6 +21,7 @@ from pydantic import Field
 from cluster_opt.solve.base import Deadline, Solver, SolverSettings, register_solver
 from cluster_opt.solve.construct import construct
 from cluster_opt.solve.cpsat.model import Energy, PlacementModel, build_model
+from cluster_opt.solve.cpsat.objective import ignored_note
 from cluster_opt.solve.cpsat.search import run_cpsat
 from cluster_opt.solve.rules import PlacementRules
 
@@ -75,6 +76,7 @@ class CpSatSolver(Solver):
         #: imbalance); a bound on the problem only when not :attr:`restricted`.
         self.objective_bound: float | None = None
         self.restricted = False
+        self.progress.notes += ignored_note(self.name, self.problem)
 
     def _build(self) -> PlacementModel:
         s = self.settings

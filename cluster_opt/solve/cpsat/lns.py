@@ -35,7 +35,7 @@ from cluster_opt.solve.base import Deadline, Solver, register_solver
 from cluster_opt.solve.cpsat.destroy import RULES, HostView, RuleChooser, destroy
 from cluster_opt.solve.cpsat.exact import CpSatSettings, energy_mode, starting_point
 from cluster_opt.solve.cpsat.model import build_model
-from cluster_opt.solve.cpsat.objective import LinearObjective
+from cluster_opt.solve.cpsat.objective import LinearObjective, ignored_note
 from cluster_opt.solve.cpsat.search import HINTED, run_cpsat
 from cluster_opt.solve.rules import PlacementRules
 
@@ -72,6 +72,7 @@ class LnsSolver(Solver):
         if unknown:
             raise ValueError(f"unknown destroy rule(s) {sorted(unknown)}; known: {', '.join(RULES)}")
         self.objective = LinearObjective.of(self.problem)
+        self.progress.notes += ignored_note(self.name, self.problem)
         self.rules = PlacementRules.of(self.problem)
         self.chooser = RuleChooser(s.rules)
         self.k = s.hosts

@@ -25,6 +25,17 @@ MODELLED = ("hourly_cost", "latency_ms", "migrations", "migration_gb", "active_h
 ENFORCED = ("capacity", "anti_affinity", "affinity", "gpu_model", "host_state", "unmigratable", "unplaced")
 
 
+def ignored_note(solver: str, problem: Problem) -> list[str]:
+    """A note for the user when weighted terms are outside the model (empty when none)."""
+    ignored = LinearObjective.of(problem).ignored
+    if not ignored:
+        return []
+    return [
+        f"{solver}: weighted term(s) {', '.join(ignored)} are not in the CP-SAT model; it optimises "
+        "without them and the evaluator scores its solutions with them"
+    ]
+
+
 @dataclass(frozen=True)
 class LinearObjective:
     """Weights and per-VM / per-host arrays of the modelled terms of one problem."""
