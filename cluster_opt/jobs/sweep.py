@@ -30,11 +30,12 @@ METRICS = ("score", "feasible", "seconds", "time_to_best_s", "active_hosts", "en
 
 
 @functools.lru_cache(maxsize=4)
-def _problem(snapshot: str, profile: str | None) -> tuple[Problem, np.ndarray]:
-    """The problem and its seed pool, built once per worker process and snapshot."""
+def _problem(snapshot: str, profile: str | None, pool: bool) -> tuple[Problem, np.ndarray | None]:
+    """The problem and, when ``pool``, a single solver's seed pool (the engine builds its
+    own start), built once per worker process and snapshot."""
     config = load_yaml(profile, EvaluationConfig) if profile else EvaluationConfig()
     problem = Problem(load_snapshot(snapshot), config)
-    return problem, seed_solutions(problem)
+    return problem, seed_solutions(problem) if pool else None
 
 
 def solver_config(algo: str, time_s: float, settings: dict[str, Any]) -> SolverConfig:
@@ -49,7 +50,7 @@ def solver_config(algo: str, time_s: float, settings: dict[str, Any]) -> SolverC
 
 def trial(params: dict[str, Any]) -> dict[str, Any]:
     """One sweep trial: solve one snapshot with one setting and seed; the metrics row."""
-    problem, seeds = _problem(params["snapshot"], params.get("profile"))
+    problem, seeds = _problem(params["snapshot"], params.get("profile"), params["algo"] != "engine")
     settings = {k[len("setting.") :]: v for k, v in params.items() if k.startswith("setting.")}
     config = solver_config(params["algo"], params["time_s"], settings)
     found = search(problem, config, seed=params["seed"], seeds=seeds)
