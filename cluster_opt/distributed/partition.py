@@ -101,21 +101,26 @@ def _adopt_unplaced(
     c: Cluster, x: np.ndarray, host_group: np.ndarray, vm_group: np.ndarray, n_groups: int
 ) -> None:
     """Give each VM that ``x`` leaves unplaced to a partition (in ``vm_group``): largest
-    first, to the partition whose free capacity (usable hosts only, in units of the VM's
-    demand) is largest on its tightest resource among partitions with a host of the GPU
-    model it needs; members of an affinity group follow the first one. Free capacity is
-    reduced as VMs are given out. O(H R + U P R)."""
+    first, to the partition whose free capacity on the hosts the VM may use (usable hosts;
+    of its GPU model when it needs one), in units of the VM's demand, is largest on its
+    tightest resource; partitions without such a host are skipped. Members of an affinity
+    group follow the first one. Free capacity is reduced as VMs are given out.
+    O(H R + U P R)."""
     pending = np.flatnonzero(x < 0)
     if not len(pending) or not n_groups:
         return
     usable = c.usable
     load = loads_and_counts(x[None].astype(np.int32), c.vms.demand, c.n_hosts)[0][0]
-    free = np.zeros((n_groups, c.n_resources))
-    np.add.at(free, host_group[usable], (c.hosts.capacity - load)[usable])
-    models = np.zeros((n_groups, len(c.gpu_models) + 1), dtype=bool)  # last column: any host
+    any_host = len(c.gpu_models)  # the last column: every usable host
     h_model = c.hosts.gpu_model[usable]
-    models[host_group[usable], np.where(h_model >= 0, h_model, len(c.gpu_models))] = True
-    models[:, -1] = True
+    groups, spare = host_group[usable], (c.hosts.capacity - load)[usable]
+    free = np.zeros((n_groups, any_host + 1, c.n_resources))  # [partition, GPU model or any, R]
+    hosts = np.zeros((n_groups, any_host + 1), dtype=np.int64)
+    np.add.at(free, (groups, any_host), spare)
+    np.add.at(hosts, (groups, any_host), 1)
+    gpu = h_model >= 0
+    np.add.at(free, (groups[gpu], h_model[gpu]), spare[gpu])
+    np.add.at(hosts, (groups[gpu], h_model[gpu]), 1)
     demand = c.vms.demand
     order = pending[
         np.argsort(-(demand[pending] / np.maximum(c.hosts.capacity.max(axis=0), 1e-12)).max(axis=1))
@@ -123,18 +128,21 @@ def _adopt_unplaced(
     given: dict[int, int] = {}
     for v in order:
         group = int(c.vms.affinity[v])
+        model = int(c.vms.gpu_model[v])
+        column = model if model >= 0 else any_host
         if group >= 0 and group in given:
             g = given[group]
         else:
             need = demand[v]
-            room = np.min(np.where(need > 0, free / np.maximum(need, 1e-12), np.inf), axis=1)
-            model = int(c.vms.gpu_model[v])
-            room[~models[:, model if model >= 0 else -1]] = -np.inf
+            room = np.min(np.where(need > 0, free[:, column] / np.maximum(need, 1e-12), np.inf), axis=1)
+            room[hosts[:, column] == 0] = -np.inf
             g = int(np.argmax(room))
             if group >= 0:
                 given[group] = g
         vm_group[v] = g
-        free[g] -= demand[v]
+        free[g, any_host] -= demand[v]
+        if model >= 0:
+            free[g, model] -= demand[v]
 
 
 def _take(obj: object, rows: np.ndarray) -> object:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from evaluate.builders import tiny_cluster
 
 from cluster_opt.distributed import partition, start_assignment, sub_cluster
 from cluster_opt.distributed.merge import assemble
@@ -122,3 +123,21 @@ def test_unplaced_vms_go_where_there_is_room_and_their_gpu_model(problem, start)
     grouped = np.flatnonzero(c.vms.affinity >= 0)
     for g in np.unique(c.vms.affinity[grouped]):
         assert len(set(owner[c.vms.affinity == g])) == 1
+
+
+def test_unplaced_gpu_vm_goes_where_its_model_has_room() -> None:
+    """Room is counted on the hosts a VM may use: rack k1 has a full T4 host beside an A100
+    host with 8 free GPUs, rack k2 a T4 host with 2 free GPUs; a pending T4 VM joins k2
+    (counting every host, k1 looked roomier)."""
+    t4, a100 = {"gpus": 2, "gpu_model": "T4"}, {"gpus": 8, "gpu_model": "A100"}
+    c = tiny_cluster(
+        [{"rack": "k1", **t4}, {"rack": "k1", **a100}, {"rack": "k2", **t4}],
+        [
+            {"host": 0, "cpu": 1, "gpus": 2, "gpu_model": "T4"},
+            {"host": 2, "cpu": 1},
+            {"cpu": 1, "gpus": 1, "gpu_model": "T4"},
+        ],
+    )
+    parts = partition(c, c.current_assignment(), 1)
+    (owner,) = [p for p in parts if 2 in p.vms.tolist()]
+    assert c.topology.racks[c.hosts.rack[owner.hosts[0]]].endswith("k2")
