@@ -206,19 +206,30 @@ class Engine:
             except KeyboardInterrupt:
                 cancelled = True
                 self.events.append(f"{self.elapsed():.1f}s: interrupted; merging the best so far")
-            for i, rec in enumerate(self.islands):
-                if rec.status in ("running", "restarted"):
-                    try:
-                        rec.peak_memory_mib = float(
-                            ray.get(self.actors[i].peak_memory_mib.remote(), timeout=COLLECT_GRACE_S)
-                        )
-                    except Exception:
-                        rec.peak_memory_mib = None
-                    ray.kill(self.actors[i])
+            self._collect_memory_and_stop()
+            # the answer is ready before Ray's shutdown, which is only cleanup
+            cancelled = cancelled or self.deadline.cancelled.is_set()
+            return self._finish(x0, first_feasible, start_scores, cancelled)
         finally:
             if started_ray:
                 ray.shutdown()
-        return self._finish(x0, first_feasible, start_scores, cancelled or self.deadline.cancelled.is_set())
+
+    def _collect_memory_and_stop(self) -> None:
+        """Ask every live island for its peak memory, all at once, waiting at most
+        :data:`COLLECT_GRACE_S` (an island still busy with a unit reports nothing), then
+        kill them."""
+        import ray
+
+        live = [i for i, rec in enumerate(self.islands) if rec.status in ("running", "restarted")]
+        asked = {self.actors[i].peak_memory_mib.remote(): i for i in live}
+        ready = ray.wait(list(asked), num_returns=len(asked), timeout=COLLECT_GRACE_S)[0] if asked else []
+        for ref in ready:
+            try:
+                self.islands[asked[ref]].peak_memory_mib = float(ray.get(ref))
+            except Exception:
+                self.islands[asked[ref]].peak_memory_mib = None
+        for i in live:
+            ray.kill(self.actors[i])
 
     # -- islands -----------------------------------------------------------------------------
     def _spawn(self, i: int):
