@@ -44,6 +44,7 @@ from cluster_opt.distributed.partition import Partition, partition, sub_cluster
 from cluster_opt.distributed.runtime import connect, cpus
 from cluster_opt.distributed.settings import EngineSettings
 from cluster_opt.evaluate import Evaluator, Problem
+from cluster_opt.model import Cluster
 from cluster_opt.solve import construct
 from cluster_opt.solve.base import Archive, Deadline, Solution
 from cluster_opt.solve.relabel import fewest_moves
@@ -112,6 +113,20 @@ def start_assignment(
     return Solution(rows[i], float(batch.score[i]), bool(batch.feasible[i]))
 
 
+def partition_phases(cluster: Cluster, settings: EngineSettings) -> list[int]:
+    """Racks per partition of each phase: ``racks_per_partition`` then ``coarsen``, where 0
+    and anything beyond the largest zone's rack count mean whole zones; a phase that would
+    cut the same partitions as the one before is dropped. O(racks)."""
+    zone_racks = np.bincount(cluster.topology.rack_zone)
+    most = int(zone_racks.max()) if len(zone_racks) else 1
+    out: list[int] = []
+    for racks in (settings.racks_per_partition, *settings.coarsen):
+        racks = min(racks or most, most)
+        if not out or racks != out[-1]:
+            out.append(racks)
+    return out
+
+
 class Engine:
     """One distributed run; build it and call :meth:`run` once."""
 
@@ -138,6 +153,8 @@ class Engine:
         self.clock = time.monotonic()
         self.deadline = Deadline(0)
         self.parts: list[Partition] = []
+        self.base = np.zeros(0, dtype=np.int32)  # the assignment the current partitions were cut from
+        self.start_scores = np.zeros(0)  # per partition: its score in ``base``
         self.archives: list[Archive] = []
         self.views: list[np.ndarray] = []  # per island: best score seen per partition
         self.errors: list[str] = []
@@ -164,55 +181,89 @@ class Engine:
         st = self.settings
         self.clock = time.monotonic()
         self.deadline = Deadline(seconds, cancel)
-        problem, c = self.problem, self.problem.cluster
+        problem = self.problem
         first: list[float] = []
         begin = start_assignment(problem, self.start_x, lambda: first.append(self.elapsed()))
         x0 = begin.x
         first_feasible = first[0] if first else (self.elapsed() if begin.feasible else None)
         self.start_score = begin.score
-        self.parts = partition(c, x0, st.racks_per_partition)
-        clusters = [sub_cluster(c, p, x0) for p in self.parts]
-        local_problems = [Problem(sc, problem.config) for sc in clusters]
-        self.archives = []
-        for part, lp in zip(self.parts, local_problems, strict=True):
-            arch = Archive(st.elites)
-            xl = part.restrict(x0)
-            b = Evaluator(lp).batch(xl[None])
-            arch.offer(xl, float(b.score[0]), bool(b.feasible[0]))
-            self.archives.append(arch)
-        start_scores = np.array([a.best().score for a in self.archives])
-        self.start_estimate = float(start_scores.sum())
-        self.views = [start_scores.copy() for _ in self.islands]
+        phases = partition_phases(problem.cluster, st)
+        clusters = self._partition(x0, phases[0])
+        self.start_estimate = float(self.start_scores.sum())
         started_ray = connect(self.ray_address)
         search_end = seconds * (1.0 - st.global_share)
         cancelled = False
         try:
-            refs = ray.put(clusters)
             self._actor_cls = ray.remote(Island)
             per_island = st.cpus_per_island or max(min(1.0, cpus() / st.islands), 0.01)
             # outside any placement group: inside a Tune trial the islands are not the trial's
             outside = PlacementGroupSchedulingStrategy(placement_group=None)
             self._options = {"num_cpus": per_island, "max_restarts": 0, "scheduling_strategy": outside}
-            self._refs, self._config = refs, problem.config
+            self._refs, self._config = ray.put(clusters), problem.config
             self.actors = [self._spawn(i) for i in range(st.islands)]
             search = self.deadline.within(max(search_end - self.elapsed(), 0.0))
-            n = max(len(self.parts), 1)
-            self.slice_s = st.slice_s or float(np.clip(search.remaining() * st.islands / (3 * n), 0.5, 10.0))
             try:
-                if st.reproducible:
-                    self._rounds(search)
-                else:
-                    self._async(search)
+                for k, racks in enumerate(phases):
+                    if k:  # coarser partitions, from the merged best of the phase before
+                        if search.expired():
+                            break
+                        self.base = assemble(self.base, self.parts, [a.best().x for a in self.archives])
+                        self._load(self._partition(self.base, racks))
+                        self.events.append(
+                            f"{self.elapsed():.1f}s: phase {k + 1}: {len(self.parts)} partitions "
+                            f"of up to {racks} racks of a zone"
+                        )
+                    phase = search.within(search.remaining() / (len(phases) - k))
+                    n = max(len(self.parts), 1)
+                    self.slice_s = st.slice_s or float(
+                        np.clip(phase.remaining() * st.islands / (3 * n), 0.5, 10.0)
+                    )
+                    if st.reproducible:
+                        self._rounds(phase, max(st.rounds // len(phases), 1))
+                    else:
+                        self._async(phase)
             except KeyboardInterrupt:
                 cancelled = True
                 self.events.append(f"{self.elapsed():.1f}s: interrupted; merging the best so far")
             self._collect_memory_and_stop()
             # the answer is ready before Ray's shutdown, which is only cleanup
             cancelled = cancelled or self.deadline.cancelled.is_set()
-            return self._finish(x0, first_feasible, start_scores, cancelled)
+            return self._finish(x0, first_feasible, cancelled)
         finally:
             if started_ray:
                 ray.shutdown()
+
+    def _partition(self, x: np.ndarray, racks: int) -> list[Cluster]:
+        """Cut the partitions of ``x`` (``racks`` per partition) and start their archives
+        from it; returns the partitions' clusters. O(H log H + V + P evals)."""
+        problem, c = self.problem, self.problem.cluster
+        self.base = x
+        self.parts = partition(c, x, racks)
+        clusters = [sub_cluster(c, p, x) for p in self.parts]
+        self.archives = []
+        for part, sc in zip(self.parts, clusters, strict=True):
+            arch = Archive(self.settings.elites)
+            xl = part.restrict(x)
+            b = Evaluator(Problem(sc, problem.config)).batch(xl[None])
+            arch.offer(xl, float(b.score[0]), bool(b.feasible[0]))
+            self.archives.append(arch)
+        self.start_scores = np.array([a.best().score for a in self.archives])
+        self.views = [self.start_scores.copy() for _ in self.islands]
+        self._last = {}
+        return clusters
+
+    def _load(self, clusters: list[Cluster]) -> None:
+        """Hand the islands a new set of partitions (their solvers start afresh)."""
+        import ray
+        from ray.exceptions import RayActorError
+
+        self._refs = ray.put(clusters)
+        loads = {self.actors[i].load.remote(self._refs): i for i in self.alive()}
+        for ref, i in loads.items():
+            try:
+                ray.get(ref, timeout=self.settings.hang_grace_s)
+            except (RayActorError, ray.exceptions.GetTimeoutError) as exc:
+                self._lost(i, type(exc).__name__)  # a restarted island starts with the new set
 
     def _collect_memory_and_stop(self) -> None:
         """Ask every live island for its peak memory, all at once, waiting at most
@@ -409,17 +460,18 @@ class Engine:
                 i, p, _, _ = inflight[ref]
                 self.errors.append(f"island {i} partition {p} (late): {type(exc).__name__}")
 
-    def _rounds(self, search: Deadline) -> None:
-        """Synchronous rounds in a fixed order (reproducible for a seed and island count)."""
+    def _rounds(self, search: Deadline, rounds: int) -> None:
+        """``rounds`` synchronous rounds in a fixed order (reproducible for a seed and
+        island count)."""
         import ray
         from ray.exceptions import RayActorError, RayTaskError
 
         st = self.settings
         rng = np.random.default_rng(self.seed)
         n = len(self.islands)
-        for r in range(st.rounds):
+        for r in range(rounds):
             if search.expired():
-                self.events.append(f"deadline reached after {r} of {st.rounds} rounds")
+                self.events.append(f"deadline reached after {r} of {rounds} rounds")
                 break
             order = rng.permutation(n) if st.topology == "random" else np.arange(n)
             shift = 0 if st.topology == "none" else r
@@ -445,12 +497,13 @@ class Engine:
                 self._absorb(res)
 
     # -- the end -----------------------------------------------------------------------------
-    def _finish(
-        self, x0: np.ndarray, first_feasible: float | None, start_scores: np.ndarray, cancelled: bool
-    ) -> EngineResult:
+    def _finish(self, x0: np.ndarray, first_feasible: float | None, cancelled: bool) -> EngineResult:
+        """Merge, polish, and pick from the front. Trade-off candidates (the chain, the
+        k-th elites) are built on the last phase's base; ``x0`` (the start) is one too."""
         st, problem = self.settings, self.problem
         local = [a.best().x for a in self.archives]
-        merged = assemble(x0, self.parts, local)
+        base = self.base
+        merged = assemble(base, self.parts, local)
         merged_ev = Evaluator(problem).batch(merged[None])
         if first_feasible is None and merged_ev.feasible[0]:
             first_feasible = self.elapsed()
@@ -463,11 +516,11 @@ class Engine:
         polished = global_pass(problem, merged, final, seed=self.seed, algo=st.global_algo)
         if first_feasible is None and polished.feasible:
             first_feasible = self.elapsed()
-        gains = start_scores - np.array([a.best().score for a in self.archives])
-        rows = [x0[None], merged[None], polished.x[None], chain(x0, self.parts, local, gains)]
+        gains = self.start_scores - np.array([a.best().score for a in self.archives])
+        rows = [x0[None], base[None], merged[None], polished.x[None], chain(base, self.parts, local, gains)]
         k = max(len(a) for a in self.archives) if self.archives else 0
         rows += [
-            assemble(x0, self.parts, [a.top(j + 1)[-1].x for a in self.archives])[None] for j in range(1, k)
+            assemble(base, self.parts, [a.top(j + 1)[-1].x for a in self.archives])[None] for j in range(1, k)
         ]
         # interchangeable VMs that trade hosts go back: same placement, fewer moves
         candidates = np.unique([fewest_moves(problem.cluster, r) for r in np.vstack(rows)], axis=0)

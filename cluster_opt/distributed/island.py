@@ -93,6 +93,11 @@ class Island:
         self.settings = dict(settings or {})
         self.solvers: dict[int, Solver] = {}
 
+    def load(self, clusters: Sequence[Cluster]) -> None:
+        """Work on a new set of partitions from now on (the solvers start afresh)."""
+        self.clusters = clusters
+        self.solvers = {}
+
     def peak_memory_mib(self) -> float:
         """Peak resident memory of the process running this island, MiB."""
         return peak_rss_mib()

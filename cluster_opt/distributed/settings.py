@@ -3,7 +3,7 @@ command line). Unknown keys and unknown solver names are errors."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -19,6 +19,10 @@ class EngineSettings(BaseModel):
     * ``islands``: Ray actors; island i runs ``mix[i % len(mix)]``.
     * ``racks_per_partition``: racks of one zone per partition (see
       :mod:`cluster_opt.distributed.partition`).
+    * ``coarsen``: racks per partition of later phases (0 = whole zones). The search time
+      is split equally between the phases; each phase cuts its partitions from the merged
+      best of the one before, so small partitions converge fast and larger ones then move
+      VMs between their rack groups.
     * ``slice_s``: seconds per unit of work (one partition on one island); after each unit
       the partition's elites move on along ``topology`` (ring: to the next island; random:
       to a random one; none: the partition stays on its island). None = chosen from the
@@ -37,6 +41,7 @@ class EngineSettings(BaseModel):
     mix: list[str] = Field(default_factory=lambda: ["reduce", "anneal"], min_length=1)
     solver_settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
     racks_per_partition: int = Field(default=8, ge=1)
+    coarsen: list[Annotated[int, Field(ge=0)]] = Field(default_factory=list)
     slice_s: float | None = Field(default=None, gt=0)
     topology: Literal["ring", "random", "none"] = "ring"
     elites: int = Field(default=4, ge=1)

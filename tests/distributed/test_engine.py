@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from cluster_opt.distributed import EngineSettings, optimize, start_assignment
+from cluster_opt.distributed.engine import partition_phases
 from cluster_opt.evaluate import Evaluator
 from cluster_opt.model import HostState
 
@@ -129,3 +130,39 @@ def test_hosts_out_of_service_get_no_vms(problem, result):
     bad = problem.cluster.hosts.state != HostState.ACTIVE
     x = result.best.x
     assert not bad[x[x >= 0]].any()
+
+
+def test_coarsening_phases_repartition_from_the_merged_best(local_ray, problem):
+    """Phase 1 on one-rack partitions, phase 2 on whole zones cut from phase 1's merged
+    best: the run ends with one partition per zone and stays feasible and no worse than the
+    start."""
+    settings = EngineSettings(islands=2, coarsen=[0], **{**FAST, "racks_per_partition": 1})
+    res = optimize(problem, 25, settings=settings, seed=6)
+    c = problem.cluster
+    zones = len(np.unique(c.hosts.zone))
+    phase2 = [e for e in res.run["events"] if "phase 2" in e]
+    most = int(np.bincount(c.topology.rack_zone).max())
+    assert phase2 and f"{zones} partitions of up to {most} racks of a zone" in phase2[0]
+    assert res.run["partitions"]["count"] == zones
+    assert res.best.feasible and res.best.score <= res.run["start_score"]
+
+
+def test_reproducible_coarsening_gives_the_same_answer(local_ray, problem):
+    """Rounds are shared between the phases (one each here), ticks bound the units."""
+    one_rack = {**FAST, "racks_per_partition": 1}
+    settings = EngineSettings(
+        islands=2, reproducible=True, rounds=2, ticks_per_unit=40, coarsen=[0], **one_rack
+    )
+    a, b = (optimize(problem, 120, settings=settings, seed=8) for _ in range(2))
+    zones = len(np.unique(problem.cluster.hosts.zone))
+    assert a.run["units"] == b.run["units"] > zones  # phase 1's partitions, then one per zone
+    assert a.run["partitions"]["count"] == zones
+    assert np.array_equal(a.best.x, b.best.x) and a.best.score == b.best.score
+
+
+def test_phases_that_cut_the_same_partitions_are_dropped(problem):
+    most = int(np.bincount(problem.cluster.topology.rack_zone).max())
+    assert most > 1
+    settings = EngineSettings(racks_per_partition=1, coarsen=[1, most + 5, 0])
+    assert partition_phases(problem.cluster, settings) == [1, most]
+    assert partition_phases(problem.cluster, EngineSettings(racks_per_partition=most + 1)) == [most]
