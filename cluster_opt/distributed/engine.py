@@ -207,8 +207,8 @@ class Engine:
                     if k:  # coarser partitions, from the merged best of the phase before
                         if search.expired():
                             break
-                        self.base = assemble(self.base, self.parts, [a.best().x for a in self.archives])
-                        self._load(self._partition(self.base, racks))
+                        best = [a.best().x for a in self.archives]
+                        self._load(self._partition(assemble(self.base, self.parts, best), racks))
                         self.events.append(
                             f"{self.elapsed():.1f}s: phase {k + 1}: {len(self.parts)} partitions "
                             f"of up to {racks} racks of a zone"
