@@ -503,22 +503,24 @@ class Engine:
         st, problem = self.settings, self.problem
         local = [a.best().x for a in self.archives]
         base = self.base
+        merged_at = self.elapsed()
         merged = assemble(base, self.parts, local)
-        merged_ev = Evaluator(problem).batch(merged[None])
+        merged_ev = Evaluator(problem).batch(fewest_moves(problem.cluster, merged)[None])
         if first_feasible is None and merged_ev.feasible[0]:
             first_feasible = self.elapsed()
-        merged_at = self.elapsed()
+        # the front costs about what this merge did, once per candidate: keep time for it
+        k = max(len(a) for a in self.archives) if self.archives else 0
+        reserve = (self.elapsed() - merged_at) * (4 + len(self.parts) + k)
         final = (
             Deadline(st.ticks_per_unit, self.deadline.cancelled, TickClock())
             if st.reproducible
-            else self.deadline
+            else self.deadline.within(max(self.deadline.remaining() - reserve, 0.0))
         )
         polished = global_pass(problem, merged, final, seed=self.seed, algo=st.global_algo)
         if first_feasible is None and polished.feasible:
             first_feasible = self.elapsed()
         gains = self.start_scores - np.array([a.best().score for a in self.archives])
         rows = [x0[None], base[None], merged[None], polished.x[None], chain(base, self.parts, local, gains)]
-        k = max(len(a) for a in self.archives) if self.archives else 0
         rows += [
             assemble(base, self.parts, [a.top(j + 1)[-1].x for a in self.archives])[None] for j in range(1, k)
         ]

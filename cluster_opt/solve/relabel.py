@@ -12,21 +12,29 @@ may use). :func:`fewest_moves` undoes such exchanges before a solution leaves th
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from cluster_opt.evaluate import Evaluator, Problem
 from cluster_opt.model import Cluster
 from cluster_opt.solve.base import Solution
 
+#: class ids per cluster, computed once (clusters are immutable)
+_CLASSES: weakref.WeakKeyDictionary[Cluster, np.ndarray] = weakref.WeakKeyDictionary()
 
-def interchangeable_classes(cluster: Cluster, vms: np.ndarray) -> np.ndarray:
-    """int64[len(vms)]: a class id per VM of ``vms``, equal for interchangeable VMs.
-    O(k (R + 8) log k) for k VMs."""
-    v = cluster.vms
-    vms = np.asarray(vms, dtype=np.int64)
-    columns = (v.tenant, v.gpu_model, v.pricing, v.user_region, v.anti_affinity, v.affinity, v.migratable)
-    key = np.column_stack([v.demand[vms], *(np.asarray(c, dtype=np.float64)[vms] for c in columns)])
-    return np.unique(key, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
+
+def interchangeable_classes(cluster: Cluster) -> np.ndarray:
+    """int64[V]: a class id per VM, equal for interchangeable VMs; computed once per
+    cluster. O(V (R + 7) log V)."""
+    cached = _CLASSES.get(cluster)
+    if cached is None:
+        v = cluster.vms
+        columns = (v.tenant, v.gpu_model, v.pricing, v.user_region, v.anti_affinity, v.affinity, v.migratable)
+        key = np.column_stack([v.demand, *(np.asarray(c, dtype=np.float64) for c in columns)])
+        cached = np.unique(key, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
+        _CLASSES[cluster] = cached
+    return cached
 
 
 def fewest_moves(cluster: Cluster, x: np.ndarray) -> np.ndarray:
@@ -35,13 +43,13 @@ def fewest_moves(cluster: Cluster, x: np.ndarray) -> np.ndarray:
     (-1 = pending counts as a place of its own). Within each class the multiset of target
     places is unchanged; at each level the number matched is the maximum, the sum over
     domains of min(VMs there now, open places there). Only VMs that ``x`` moves are
-    touched. O(M log M) for M moving VMs."""
+    touched. O(M log M) for M moving VMs (after the classes, once per cluster)."""
     x = np.asarray(x)
     start = cluster.vms.current.astype(np.int64)
     movers = np.flatnonzero(x != start)
     if len(movers) < 2:
         return x
-    cls = interchangeable_classes(cluster, movers)
+    cls = interchangeable_classes(cluster)[movers]
     now, due = start[movers], x[movers].astype(np.int64)
     h = cluster.hosts
     # place -> domain at each level, index -1 (pending) its own domain; last: the class alone
