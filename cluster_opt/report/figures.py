@@ -279,9 +279,10 @@ def islands_figure(progress: pd.DataFrame) -> Figure:
     colours = mpl.colormaps["tab10" if len(islands) <= 10 else "tab20"]
     for k, island in enumerate(islands):
         own = steps[steps["island"] == island]
+        name = island if isinstance(island, str) else f"island {island}"  # engine series are named
         ax.step(
             own["elapsed_s"] / scale, own["best_score"], where="post", linewidth=1.2, alpha=0.85,
-            color=colours(k % colours.N), label=f"island {island}" if k < MAX_LEGEND_ISLANDS else None,
+            color=colours(k % colours.N), label=name if k < MAX_LEGEND_ISLANDS else None,
         )  # fmt: skip
     ax.step(
         best["elapsed_s"] / scale, best["best_score"], where="post", linewidth=2.2, linestyle="--",

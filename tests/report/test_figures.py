@@ -128,6 +128,15 @@ def test_islands_lines_and_best(full_data):
     assert ax.get_title(loc="left") == f"{n_islands} islands"
 
 
+def test_islands_legend_names_each_series_once():
+    """Numbered islands read "island N"; the engine's series are already named."""
+    rows = [(0, 1.0, 5.0), (1, 1.0, 4.0), ("island 2 (anneal)", 2.0, 3.0)]
+    progress = pd.DataFrame(rows, columns=["island", "elapsed_s", "best_score"])
+    legend = figures.islands_figure(progress).axes[0].get_legend()
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels == ["island 0", "island 1", "island 2 (anneal)", "best of all islands"]
+
+
 def test_plural():
     assert figures.plural(1, "wave") == "1 wave"
     assert figures.plural(0, "wave") == "0 waves" and figures.plural(1200, "wave") == "1,200 waves"
