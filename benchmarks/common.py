@@ -71,3 +71,29 @@ def generated_snapshot(
         settings = GeneratorSettings(hosts=hosts, vms=vms, regions=regions, seed=seed, data_dir=data)
         write_snapshot(generate(settings), out, fmt=fmt)
     return out
+
+
+#: The objective profile of the large-cluster benchmarks (it pays for switching hosts off).
+ENERGY_PROFILE = ROOT / "configs" / "profiles" / "energy.yaml"
+
+
+def add_cluster_options(p: argparse.ArgumentParser) -> None:
+    """--hosts/--vms/--regions/--seed of a generated cluster (default: the 10,000-host
+    benchmark cluster) and --profile (default: the energy profile)."""
+    p.add_argument("--hosts", type=int, default=10_000)
+    p.add_argument("--vms", type=int, default=100_000)
+    p.add_argument("--regions", type=int, default=4)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--profile", type=Path, default=ENERGY_PROFILE)
+
+
+def cluster_problem(args: argparse.Namespace):
+    """(snapshot path, Problem) of the generated cluster and profile the options name."""
+    from cluster_opt.evaluate import EvaluationConfig, Problem
+    from cluster_opt.io import load_snapshot
+    from cluster_opt.jobs.config import load_yaml
+
+    snap = generated_snapshot(
+        args.hosts, args.vms, args.regions, args.seed, data_or_none(args.data), args.cache
+    )
+    return snap, Problem(load_snapshot(snap), load_yaml(args.profile, EvaluationConfig))

@@ -20,16 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import ray
-from common import generated_snapshot, machine, parser
+from common import add_cluster_options, cluster_problem, machine, parser
 
 from cluster_opt.distributed import EngineSettings, optimize
 from cluster_opt.distributed.engine import SEARCH
-from cluster_opt.evaluate import EvaluationConfig, Evaluator, Problem
-from cluster_opt.io import load_snapshot
-from cluster_opt.jobs.config import load_yaml
+from cluster_opt.evaluate import Evaluator, Problem
 
 ROOT = Path(__file__).resolve().parent.parent
-PROFILE = ROOT / "configs" / "profiles" / "energy.yaml"
 
 
 def run_once(problem: Problem, seconds: float, islands: int, seed: int) -> dict:
@@ -78,21 +75,15 @@ def gap(value: float, bound: float | None) -> str:
 
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--hosts", type=int, default=10_000)
-    p.add_argument("--vms", type=int, default=100_000)
-    p.add_argument("--regions", type=int, default=4)
-    p.add_argument("--seed", type=int, default=7)
+    add_cluster_options(p)
     p.add_argument("--times", default="60,600", help="run lengths in seconds (2 islands each)")
     p.add_argument(
         "--compare", type=float, default=None, help="1 vs 2 islands at this length (default: longest)"
     )
-    p.add_argument("--profile", type=Path, default=PROFILE)
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "engine-bench.json")
     args = p.parse_args()
-    data = args.data if args.data.is_dir() else None
-    snap = generated_snapshot(args.hosts, args.vms, args.regions, args.seed, data, args.cache)
-    config = load_yaml(args.profile, EvaluationConfig)
-    problem = Problem(load_snapshot(snap), config)
+    snap, problem = cluster_problem(args)
+    config = problem.config
     times = [float(t) for t in args.times.split(",")]
     compare = args.compare or max(times)
     ray.init(address="local", include_dashboard=False, log_to_driver=False)

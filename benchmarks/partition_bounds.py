@@ -12,32 +12,22 @@ partition keeps its VMs on its own hosts, so the engine's islands cannot go belo
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-from common import generated_snapshot, parser
+from common import add_cluster_options, cluster_problem, parser
 
 from cluster_opt.distributed import start_assignment
 from cluster_opt.distributed.partition import partition, sub_cluster
-from cluster_opt.evaluate import EvaluationConfig, Problem
 from cluster_opt.evaluate.bounds import active_hosts_bound
-from cluster_opt.io import load_snapshot
-from cluster_opt.jobs.config import load_yaml
-
-PROFILE = Path(__file__).resolve().parent.parent / "configs" / "profiles" / "energy.yaml"
 
 
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--hosts", type=int, default=10_000)
-    p.add_argument("--vms", type=int, default=100_000)
-    p.add_argument("--regions", type=int, default=4)
-    p.add_argument("--seed", type=int, default=7)
+    add_cluster_options(p)
     p.add_argument("--racks", default="8,16,32,0", help="racks per partition to try (0: whole zones)")
-    p.add_argument("--profile", type=Path, default=PROFILE)
     args = p.parse_args()
-    snapshot = generated_snapshot(args.hosts, args.vms, args.regions, args.seed, args.data, args.cache)
-    cluster = load_snapshot(snapshot)
-    x = start_assignment(Problem(cluster, load_yaml(args.profile, EvaluationConfig))).x
+    snapshot, problem = cluster_problem(args)
+    cluster = problem.cluster
+    x = start_assignment(problem).x
     whole = active_hosts_bound(cluster)
     print(f"{snapshot.name}: whole-cluster active_hosts bound {whole:,}")
     print("| racks per partition | partitions | sum of partition bounds | above the whole | seconds |")
