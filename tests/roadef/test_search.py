@@ -112,3 +112,24 @@ def test_cli_writes_a_solution_the_checker_accepts(capsys, tmp_path):
     obj = json.loads(capsys.readouterr().out)
     assert code == 0 and obj["valid"] and obj["total"] == 2411 and obj["gap_to_best_known_pct"] == 0.0
     assert obj["initial_cost"] == 4200 and obj["instance"] == "toy"
+
+
+def test_size_ranks_orders_processes_by_size():
+    from cluster_opt.roadef.search import size_ranks
+
+    req = np.array([[5, 0], [1, 1], [0, 12], [2, 2]])
+    capacity = np.array([[10, 20], [10, 20]])
+    order, rank = size_ranks(req, capacity)
+    assert order.tolist() == [1, 3, 0, 2]  # sizes 0.5, 0.1 + 0.05, 0.6, 0.2 + 0.1
+    assert rank[order].tolist() == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("p_near", [0.0, 1.0])
+def test_near_swaps_keep_every_best_valid(a_set, p_near):
+    """Swaps with random or similar-size partners only (no shifts or ejections): every new
+    best is re-checked exactly (``check``) and the cost goes down on a2_5."""
+    inst, x0 = a_set["a2_5"]
+    settings = {"p_swap": 1.0, "p_eject": 0.0, "p_near": p_near, "swap_window": 5, "check": True}
+    solver = budget(roadef_problem(inst, x0), iterations=40_000, **settings)
+    assert solver.applied > 0
+    assert check(inst, x0, solver.best().x).total == solver.best_total[0] < check(inst, x0).total
