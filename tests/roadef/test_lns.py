@@ -97,3 +97,29 @@ def test_search_with_lns_improves_a2_1_and_is_reproducible(a_set):
         assert solver.neighbourhoods == 8 and solver.lns_rejected == 0
         assert solver.lns_improved > 0 and result.total < annealed
     np.testing.assert_array_equal(runs[0].best().x, runs[1].best().x)
+
+
+def test_variables_only_where_a_process_fits_alone(a_set):
+    """a2_2 (four transient resources): a free process has a variable on its current machine
+    and on the machines of the neighbourhood where it fits with the transient space taken
+    there whatever the free processes do; never a variable where it could not fit."""
+    inst, x0 = a_set["a2_2"]
+    solver = RoadefSearch(roadef_problem(inst, x0), seed=1, settings={"iterations": 30_000, "chunk": 10_000})
+    solver.run(Deadline(None))
+    d = solver.delta
+    machines = pick_machines(d, 6, np.random.default_rng(3))
+    _, free, var = build_model(d, machines)
+    n_res = inst.n_resources
+    pairs = len(free) * len(machines)
+    assert 0 < len(var) < pairs  # some pairs are filtered out
+    for i, p in enumerate(free.tolist()):
+        assert (i, int(np.flatnonzero(machines == d.x[p])[0])) in var
+        for j, m in enumerate(machines.tolist()):
+            if m == d.x[p] or (i, j) not in var:
+                continue
+            others = free[d.proc[free, 1] == m]
+            away = d.use[m, n_res:] - d.req[others[d.x[others] != m]].sum(axis=0)
+            taken = away + d.req[others].sum(axis=0)
+            need = np.where(d.trans.astype(bool) & (d.proc[p, 1] == m), 0, d.req[p])
+            room = np.where(d.trans.astype(bool), d.mach[m, :n_res] - taken, d.mach[m, :n_res])
+            assert np.all(need <= room)
