@@ -4,6 +4,7 @@ best known cost and the best result of the challenge itself, the gaps, and the e
 verdict; then the mean gaps.
 
     python benchmarks/roadef.py [--time 300] [--instances a1_1,a2_3] [--seed 0] [--out runs/roadef.csv]
+                                [--solutions runs/roadef-solutions]
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from cluster_opt.roadef.adapter import roadef_problem
 from cluster_opt.roadef.checker import check
 from cluster_opt.roadef.parse import read_assignment, read_model
 from cluster_opt.roadef.search import RoadefSearch
+from cluster_opt.roadef.write import write_solution
 from cluster_opt.solve.base import Deadline
 
 A_INSTANCES = ("a1_1", "a1_2", "a1_3", "a1_4", "a1_5", "a2_1", "a2_2", "a2_3", "a2_4", "a2_5")
@@ -54,8 +56,9 @@ def read_winners_300s(path: Path) -> dict[str, int]:
     return {name: int(m.group(1)) for name, m in found.items() if m}
 
 
-def solve_one(folder: Path, name: str, seconds: float, seed: int) -> dict:
-    """One instance: solve within ``seconds``, check exactly. O(the search)."""
+def solve_one(folder: Path, name: str, seconds: float, seed: int, solutions: Path | None = None) -> dict:
+    """One instance: solve within ``seconds``, check exactly, and write the solution file
+    into ``solutions`` (official format) when given. O(the search)."""
     inst = read_model(folder / f"model_{name}.txt")
     x0 = read_assignment(folder / f"assignment_{name}.txt", inst)
     start = time.monotonic()
@@ -63,6 +66,9 @@ def solve_one(folder: Path, name: str, seconds: float, seed: int) -> dict:
     x = solver.run(Deadline(seconds)).x
     wall = time.monotonic() - start
     result = check(inst, x0, x)
+    if solutions is not None:
+        solutions.mkdir(parents=True, exist_ok=True)
+        write_solution(solutions / f"solution_{name}_seed{seed}.txt", inst, x)
     return {
         "instance": name,
         "initial": check(inst, x0).total,
@@ -92,6 +98,7 @@ def main() -> None:
     p.add_argument("--instances", default=",".join(A_INSTANCES), help="comma-separated subset")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, help="also write the rows as CSV")
+    p.add_argument("--solutions", type=Path, help="also write every solution file into this folder")
     args = p.parse_args()
     folder = args.data / "roadef2012"
     best = read_best_known(folder / "best_known.csv")
@@ -105,7 +112,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|", flush=True)
     rows = []
     for name in names:
-        row = solve_one(folder, name, args.time, args.seed)
+        row = solve_one(folder, name, args.time, args.seed, args.solutions)
         row["best_known"] = best.get(name)
         row["gap_best_known"] = gap(row["cost"], row["best_known"]) if row["best_known"] else None
         row["challenge_best"] = CHALLENGE_BEST.get(name)
