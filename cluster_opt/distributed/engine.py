@@ -504,8 +504,8 @@ class Engine:
         local = [a.best().x for a in self.archives]
         base = self.base
         merged_at = self.elapsed()
-        merged = assemble(base, self.parts, local)
-        merged_ev = Evaluator(problem).batch(fewest_moves(problem.cluster, merged)[None])
+        merged = fewest_moves(problem.cluster, assemble(base, self.parts, local))
+        merged_ev = Evaluator(problem).batch(merged[None])
         if first_feasible is None and merged_ev.feasible[0]:
             first_feasible = self.elapsed()
         # the front costs about what this merge did, once per candidate: keep time for it
